@@ -1,0 +1,1 @@
+"""The pure policy core: areas, reviewers, rationale and the verdict."""
