@@ -112,3 +112,11 @@ class NotifyError(ChangebotError):
 
 class WebhookError(ChangebotError):
     """A webhook delivery is unsigned, wrongly signed or malformed."""
+
+
+class QueueError(ChangebotError):
+    """The job queue (SQLite file or Redis) cannot be reached or used."""
+
+    default_hint = (
+        "check CHANGEBOT_DATA_DIR is writable, or that CHANGEBOT_REDIS_URL answers"
+    )
