@@ -1,0 +1,61 @@
+"""How two commits relate, asked of a local clone or of the forge.
+
+A local clone (`LocalRepo`) answers `Ancestry` as it is; the forge answers
+through `ForgeAncestry`, one compare call per pair of SHAs whatever the number
+of commits between them.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from changebot.ports import Comparison, Forge
+
+
+class Ancestry(Protocol):
+    """Answers how two commits relate."""
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """Tell whether ``ancestor`` is reachable from ``descendant``."""
+        ...
+
+    def rev_list(self, base: str | None, head: str) -> list[str]:
+        """Return the SHAs in ``base..head``, newest first."""
+        ...
+
+
+class ForgeAncestry:
+    """Answer `Ancestry` from the forge's compare API, remembering each answer."""
+
+    def __init__(self, forge: Forge, repo: str) -> None:
+        self._forge = forge
+        self._repo = repo
+        self._seen: dict[tuple[str, str], Comparison] = {}
+
+    def compare(self, base: str, head: str) -> Comparison:
+        """Return the comparison of ``base...head``, asking the forge once."""
+        key = (base, head)
+        if key not in self._seen:
+            self._seen[key] = self._forge.compare(self._repo, base, head)
+        return self._seen[key]
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """Tell whether ``ancestor`` is reachable from ``descendant``."""
+        reverse = self._seen.get((descendant, ancestor))
+        if reverse is not None:
+            return reverse.status in ("behind", "identical")
+        return self.compare(ancestor, descendant).status in ("ahead", "identical")
+
+    def rev_list(self, base: str | None, head: str) -> list[str]:
+        """Return the SHAs in ``base..head``, newest first."""
+        if base is None:
+            # NOTE: the forge has no cheap "whole history"; classification
+            # never asks for it (a first deployment has an empty range).
+            return []
+        # GitHub lists compare commits oldest first.
+        return list(reversed(self.compare(base, head).commits))
+
+    def compare_url(self, base: str, head: str) -> str | None:
+        """Return the forge's page for ``base...head``, when it was fetched."""
+        seen = self._seen.get((base, head))
+        return seen.html_url if seen else None
