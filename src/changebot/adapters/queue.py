@@ -1,0 +1,447 @@
+"""The job queue, through huey (the only huey and redis import).
+
+A SQLite file under the data directory by default; Redis when a URL is
+given, so that any number of web and worker processes share the work. Next
+to huey's own tables or keys lives a small *ledger*: claims that expire
+(delivery ids already accepted, per-subject locks) and the dead letters of
+jobs that failed every retry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import redis
+from huey import RedisHuey, SqliteHuey, crontab
+from huey import signals as huey_signals
+from huey.exceptions import RetryTask
+
+from changebot.errors import QueueError
+
+log = logging.getLogger(__name__)
+
+#: Raised by a job that must wait for another; huey retries it shortly.
+Busy = RetryTask
+
+#: How long an accepted delivery id is remembered (GitHub keeps 3 days).
+DELIVERY_TTL = 8 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A job that failed every retry, kept until someone retries or drops it."""
+
+    id: int
+    task: str
+    args: list[Any]
+    error: str
+    failed_at: datetime
+    summary: str
+
+
+class Ledger(Protocol):
+    """Expiring claims and dead letters, shared by every process of a queue."""
+
+    def claim(self, key: str, ttl: float) -> bool:
+        """Take ``key`` for ``ttl`` seconds; False if someone else holds it."""
+        ...
+
+    def release(self, key: str) -> None:
+        """Give ``key`` back."""
+        ...
+
+    def bury(self, task: str, args: list[Any], error: str, summary: str) -> int:
+        """Record a dead letter and return its id."""
+        ...
+
+    def buried(self) -> list[DeadLetter]:
+        """Return every dead letter, oldest first."""
+        ...
+
+    def exhume(self, letter_id: int) -> DeadLetter | None:
+        """Remove a dead letter and return it, or None if it is gone."""
+        ...
+
+    def ping(self) -> None:
+        """Raise QueueError unless the storage answers."""
+        ...
+
+
+class SqliteLedger:
+    """The ledger as two tables in the queue's SQLite file."""
+
+    _schema = (
+        "create table if not exists changebot_claim ("
+        " key text primary key, expires real not null)",
+        "create index if not exists changebot_claim_expires"
+        " on changebot_claim (expires)",
+        "create table if not exists changebot_dead ("
+        " id integer primary key autoincrement, task text not null,"
+        " args text not null, error text not null, failed_at real not null,"
+        " summary text not null)",
+    )
+
+    def __init__(self, filename: Path) -> None:
+        self._filename = filename
+        self._local = threading.local()
+        with self._db() as db:
+            for statement in self._schema:
+                db.execute(statement)
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._filename, timeout=10, isolation_level=None)
+            self._local.conn = conn
+        try:
+            yield conn
+        except sqlite3.Error as err:
+            raise QueueError(
+                f"the queue database {self._filename} failed: {err}"
+            ) from err
+
+    def claim(self, key: str, ttl: float) -> bool:
+        """Take ``key`` for ``ttl`` seconds; False if someone else holds it."""
+        now = time.time()
+        with self._db() as db:
+            cursor = db.execute(
+                "insert into changebot_claim (key, expires) values (?, ?)"
+                " on conflict (key) do update set expires = excluded.expires"
+                " where changebot_claim.expires < ?",
+                (key, now + ttl, now),
+            )
+            return cursor.rowcount == 1
+
+    def release(self, key: str) -> None:
+        """Give ``key`` back."""
+        with self._db() as db:
+            db.execute("delete from changebot_claim where key = ?", (key,))
+
+    def prune(self) -> int:
+        """Forget expired claims; return how many."""
+        with self._db() as db:
+            cursor = db.execute(
+                "delete from changebot_claim where expires < ?", (time.time(),)
+            )
+            return cursor.rowcount
+
+    def bury(self, task: str, args: list[Any], error: str, summary: str) -> int:
+        """Record a dead letter and return its id."""
+        with self._db() as db:
+            cursor = db.execute(
+                "insert into changebot_dead (task, args, error, failed_at, summary)"
+                " values (?, ?, ?, ?, ?)",
+                (task, json.dumps(args), error, time.time(), summary),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def buried(self) -> list[DeadLetter]:
+        """Return every dead letter, oldest first."""
+        with self._db() as db:
+            rows = db.execute(
+                "select id, task, args, error, failed_at, summary"
+                " from changebot_dead order by id"
+            ).fetchall()
+        return [_letter(*row) for row in rows]
+
+    def exhume(self, letter_id: int) -> DeadLetter | None:
+        """Remove a dead letter and return it, or None if it is gone."""
+        with self._db() as db:
+            row = db.execute(
+                "delete from changebot_dead where id = ?"
+                " returning id, task, args, error, failed_at, summary",
+                (letter_id,),
+            ).fetchone()
+        return _letter(*row) if row else None
+
+    def ping(self) -> None:
+        """Raise QueueError unless the storage answers."""
+        with self._db() as db:
+            db.execute("select count(*) from changebot_dead").fetchone()
+
+
+class RedisLedger:
+    """The ledger as keys next to huey's in Redis."""
+
+    def __init__(self, client: redis.Redis, name: str) -> None:
+        self._redis = client
+        self._prefix = f"changebot.{name}"
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except redis.RedisError as err:
+            raise QueueError(f"redis failed: {err}") from err
+
+    def claim(self, key: str, ttl: float) -> bool:
+        """Take ``key`` for ``ttl`` seconds; False if someone else holds it."""
+        with self._errors():
+            taken = self._redis.set(
+                f"{self._prefix}.claim.{key}", b"1", nx=True, px=max(1, int(ttl * 1000))
+            )
+        return bool(taken)
+
+    def release(self, key: str) -> None:
+        """Give ``key`` back."""
+        with self._errors():
+            self._redis.delete(f"{self._prefix}.claim.{key}")
+
+    def bury(self, task: str, args: list[Any], error: str, summary: str) -> int:
+        """Record a dead letter and return its id."""
+        with self._errors():
+            letter_id = int(self._redis.incr(f"{self._prefix}.dead.seq"))
+            record = [letter_id, task, json.dumps(args), error, time.time(), summary]
+            self._redis.hset(f"{self._prefix}.dead", str(letter_id), json.dumps(record))
+        return letter_id
+
+    def buried(self) -> list[DeadLetter]:
+        """Return every dead letter, oldest first."""
+        with self._errors():
+            raw: dict[bytes, bytes] = self._redis.hgetall(f"{self._prefix}.dead")
+        letters = [_letter(*json.loads(value)) for value in raw.values()]
+        return sorted(letters, key=lambda letter: letter.id)
+
+    def exhume(self, letter_id: int) -> DeadLetter | None:
+        """Remove a dead letter and return it, or None if it is gone."""
+        key = f"{self._prefix}.dead"
+        with self._errors():
+            pipe = self._redis.pipeline()
+            pipe.hget(key, str(letter_id))
+            pipe.hdel(key, str(letter_id))
+            raw, deleted = pipe.execute()
+        # NOTE: only the caller whose HDEL removed the field gets the letter,
+        # so two concurrent retries of one letter enqueue it once.
+        return _letter(*json.loads(raw)) if raw and deleted else None
+
+    def ping(self) -> None:
+        """Raise QueueError unless the storage answers."""
+        with self._errors():
+            self._redis.ping()
+
+
+def _letter(
+    letter_id: int, task: str, args: str, error: str, failed_at: float, summary: str
+) -> DeadLetter:
+    return DeadLetter(
+        id=int(letter_id),
+        task=task,
+        args=json.loads(args),
+        error=error,
+        failed_at=datetime.fromtimestamp(failed_at, UTC),
+        summary=summary,
+    )
+
+
+class Job:
+    """A kind of job: a function the workers run with JSON-able arguments."""
+
+    def __init__(self, queue: JobQueue, wrapper: Any, summarize: Summarize) -> None:
+        self._queue = queue
+        self._wrapper = wrapper
+        self.name: str = wrapper.name
+        self.summarize = summarize
+
+    def enqueue(self, *args: Any) -> None:
+        """Persist one run of the job with ``args``; raise QueueError if it fails."""
+        try:
+            self._wrapper(*args)
+        except (redis.RedisError, sqlite3.Error) as err:
+            raise QueueError(f"could not queue {self.name}: {err}") from err
+
+    def run_now(self, *args: Any) -> Any:
+        """Run the job in this process, without the queue."""
+        return self._wrapper.call_local(*args)
+
+
+#: Turns a job's arguments into one line for `changebot jobs`.
+Summarize = Callable[[list[Any]], str]
+
+
+class JobQueue:
+    """Huey plus its ledger: where webhook jobs wait for a worker."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        redis_url: str | None = None,
+        *,
+        name: str = "changebot",
+        retries: int = 5,
+        retry_delay: float = 2.0,
+    ) -> None:
+        self.retries = retries
+        self.retry_delay = retry_delay
+        self._jobs: dict[str, Job] = {}
+        self.huey, self.ledger = _open(data_dir, redis_url, name)
+        self.huey.signal(huey_signals.SIGNAL_ERROR)(self._on_error)
+        self.backend = "redis" if redis_url else "sqlite"
+
+    def job(
+        self, name: str, summarize: Summarize | None = None
+    ) -> Callable[[Callable[..., Any]], Job]:
+        """Register a function as a job kind, retried with exponential backoff."""
+
+        def register(func: Callable[..., Any]) -> Job:
+            wrapper = self.huey.task(
+                retries=self.retries,
+                retry_delay=self.retry_delay,
+                retry_backoff=2.0,
+                name=name,
+            )(func)
+            job = Job(self, wrapper, summarize or _default_summary)
+            self._jobs[name] = job
+            return job
+
+        return register
+
+    def every(self, minutes: int, name: str) -> Callable[[Callable[[], Any]], None]:
+        """Register a function the workers' scheduler runs every ``minutes``."""
+
+        def register(func: Callable[[], Any]) -> None:
+            def once_per_slot() -> None:
+                # NOTE: every consumer's scheduler enqueues periodic tasks;
+                # the claim lets one run per slot however many there are.
+                slot = int(time.time() // 60)
+                if self.ledger.claim(f"periodic.{name}.{slot}", 120):
+                    func()
+
+            schedule = crontab(minute=f"*/{max(1, minutes)}")
+            self.huey.periodic_task(schedule, name=name)(once_per_slot)
+
+        return register
+
+    def claim_delivery(self, guid: str) -> bool:
+        """Return True the first time a delivery id is seen, False after."""
+        return self.ledger.claim(f"delivery.{guid}", DELIVERY_TTL)
+
+    def forget_delivery(self, guid: str) -> None:
+        """Forget a delivery id, so a redelivery of it is accepted again."""
+        self.ledger.release(f"delivery.{guid}")
+
+    @contextlib.contextmanager
+    def exclusive(self, subject: str, *, wait: float = 5.0) -> Iterator[None]:
+        """Hold ``subject`` for the block, or have the job retried shortly.
+
+        Jobs about one pull request run one at a time across every worker, so
+        two of them never both create the one PR comment.
+        """
+        key = f"lock.{subject}"
+        deadline = time.monotonic() + wait
+        while not self.ledger.claim(key, ttl=300):
+            if time.monotonic() >= deadline:
+                # NOTE: RetryTask does not use up one of the job's retries.
+                raise Busy(delay=1)
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            self.ledger.release(key)
+
+    def depth(self) -> int:
+        """Return how many jobs are waiting, now or later (retries)."""
+        try:
+            return int(self.huey.pending_count()) + int(self.huey.scheduled_count())
+        except (redis.RedisError, sqlite3.Error) as err:
+            raise QueueError(f"could not count the queue: {err}") from err
+
+    def ping(self) -> None:
+        """Raise QueueError unless the queue's storage answers."""
+        self.ledger.ping()
+        self.depth()
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """Return the jobs that failed every retry."""
+        return self.ledger.buried()
+
+    def retry(self, letter_id: int) -> DeadLetter:
+        """Queue a dead letter's job again and remove the letter."""
+        letter = self.ledger.exhume(letter_id)
+        if letter is None:
+            raise QueueError(
+                f"there is no dead letter {letter_id}",
+                hint="`changebot jobs` lists the dead letters and their ids",
+            )
+        job = self._jobs.get(letter.task)
+        if job is None:
+            self.ledger.bury(letter.task, letter.args, letter.error, letter.summary)
+            raise QueueError(f"this version of changebot has no job {letter.task}")
+        job.enqueue(*letter.args)
+        return letter
+
+    def drain(self, limit: int = 1000) -> int:
+        """Run ready jobs in this process until none is left; return how many."""
+        done = 0
+        while done < limit:
+            for task in self.huey.read_schedule():
+                self.huey.enqueue(task)
+            task = self.huey.dequeue()
+            if task is None:
+                return done
+            self.huey.execute(task)
+            done += 1
+        return done
+
+    def consume(self, workers: int = 2) -> None:
+        """Run a consumer with ``workers`` threads until a signal stops it."""
+        consumer = self.huey.create_consumer(
+            workers=workers, worker_type="thread", periodic=True
+        )
+        log.info("consumer starting", extra={"workers": workers})
+        consumer.run()
+
+    def _on_error(self, signal: str, task: Any, exc: BaseException) -> None:
+        if task.retries:
+            return
+        job = self._jobs.get(task.name)
+        args = list(task.args)
+        summary = job.summarize(args) if job else task.name
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        letter_id = self.ledger.bury(task.name, args, error, summary)
+        log.error(
+            "job failed every retry",
+            extra={"job": task.name, "dead_letter": letter_id, "summary": summary},
+        )
+
+
+def _default_summary(args: list[Any]) -> str:
+    return ", ".join(str(arg) for arg in args if not isinstance(arg, dict))
+
+
+def _open(data_dir: Path, redis_url: str | None, name: str) -> tuple[Any, Ledger]:
+    if redis_url:
+        return _open_redis(redis_url, name)
+    return _open_sqlite(data_dir, name)
+
+
+def _open_sqlite(data_dir: Path, name: str) -> tuple[Any, Ledger]:
+    filename = data_dir / "queue.sqlite3"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey(name, filename=str(filename), results=False, utc=True)
+        return huey, SqliteLedger(filename)
+    except (OSError, sqlite3.Error) as err:
+        raise QueueError(f"cannot open the queue file {filename}: {err}") from err
+
+
+def _open_redis(url: str, name: str) -> tuple[Any, Ledger]:
+    try:
+        pool = redis.ConnectionPool.from_url(url)
+    except ValueError as err:
+        raise QueueError(
+            "CHANGEBOT_REDIS_URL is not a Redis URL",
+            hint="use the form redis://host:6379/0",
+        ) from err
+    huey = RedisHuey(name, connection_pool=pool, results=False, utc=True)
+    return huey, RedisLedger(redis.Redis(connection_pool=pool), name)

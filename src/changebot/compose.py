@@ -1,0 +1,89 @@
+"""The composition root: builds every adapter from settings, once.
+
+The server, the worker, the Action and the CLI all start here, so no entry
+point wires PyGithub, GitPython, Slack or huey by itself. Adapters that need
+credentials are built on first use: a web process only ever queues, and so
+never needs the App's private key or the signing key.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from changebot.adapters.queue import JobQueue
+from changebot.settings import Settings
+
+if TYPE_CHECKING:
+    from changebot.ports import AuditStore, Forge, Notifier
+    from changebot.tasks import Jobs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """The adapters of one process, built from its settings."""
+
+    settings: Settings
+    queue: JobQueue
+    jobs: Jobs = field(init=False)
+
+    @cached_property
+    def forge(self) -> Forge:
+        """Return GitHub as the App installation sees it."""
+        from changebot.adapters.github import GitHubForge
+
+        self.settings.require("app_id", "private_key")
+        return GitHubForge.for_app(  # type: ignore[no-any-return]
+            app_id=self.settings.app_id,
+            private_key=self.settings.private_key,
+            base_url=self.settings.github_url,
+        )
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        """Return Slack when a webhook is set, else a notifier that only logs."""
+        from changebot.adapters import slack
+
+        if self.settings.slack_webhook:
+            return slack.SlackNotifier(self.settings.slack_webhook)  # type: ignore[no-any-return]
+        return slack.LogNotifier()  # type: ignore[no-any-return]
+
+    @cached_property
+    def signer(self) -> Any:
+        """Return the key that signs audit entries."""
+        from changebot.audit import SigningKey
+
+        self.settings.require("signing_key_path")
+        return SigningKey.load(self.settings.signing_key_path)
+
+    def audit_store(self, repo: str, branch: str, repository: str | None) -> AuditStore:
+        """Return the audit branch of ``repo`` (or of a central repository)."""
+        from changebot.adapters.githubstore import GitDataStore
+
+        return GitDataStore(self.forge, repository or repo, branch)  # type: ignore[no-any-return]
+
+    def audit_log(self, store: AuditStore) -> Any:
+        """Return the audit log kept on ``store``, signed with this App's key."""
+        from changebot.audit import AuditLog
+
+        return AuditLog(store, self.signer)
+
+
+def build(settings: Settings) -> Services:
+    """Build the services of a process from ``settings``."""
+    from changebot import tasks
+
+    queue = JobQueue(
+        settings.data_dir,
+        settings.redis_url,
+        retries=settings.job_retries,
+        retry_delay=settings.job_retry_delay,
+    )
+    services = Services(settings=settings, queue=queue)
+    services.jobs = tasks.register(services)
+    log.debug("services built", extra={"queue": queue.backend})
+    return services

@@ -1,0 +1,30 @@
+"""The Flask application factory (Flask is imported only in this package)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from changebot.compose import Services, build
+from changebot.server import operations, webhook
+from changebot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None, *, services: Services | None = None
+) -> Flask:
+    """Build the App's web application from settings (the environment by default)."""
+    if services is None:
+        services = build(settings or Settings.from_env())
+    services.settings.require("webhook_secret")
+
+    app = Flask("changebot")
+    app.config["MAX_CONTENT_LENGTH"] = webhook.MAX_BODY
+    app.extensions["changebot"] = services
+    app.register_blueprint(webhook.blueprint)
+    app.register_blueprint(operations.blueprint)
+    log.info("web app ready", extra={"queue": services.queue.backend})
+    return app

@@ -1,0 +1,109 @@
+"""The queue's jobs: handle one webhook delivery, reconcile the log.
+
+Jobs are idempotent (upserts and audit idempotency keys), retried with
+exponential backoff, and end as dead letters (`changebot jobs`) when every
+retry failed. Jobs about one pull request hold its lock while they run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from changebot import metrics
+from changebot.adapters.queue import Busy, Job
+from changebot.flows.events import repo_of, subject
+
+if TYPE_CHECKING:
+    from changebot.compose import Services
+    from changebot.flows.context import Context
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Jobs:
+    """The kinds of job a changebot queue runs."""
+
+    delivery: Job
+    reconcile: Job
+
+
+def register(services: Services) -> Jobs:
+    """Register changebot's jobs on the services' queue."""
+    queue = services.queue
+
+    @queue.job("delivery", summarize=_describe_delivery)
+    def delivery(event: str, guid: str, payload: dict[str, Any]) -> None:
+        handle_delivery(services, event, guid, payload)
+
+    @queue.job("reconcile", summarize=lambda args: "reconcile every installation")
+    def reconcile() -> None:
+        run_reconcile(services)
+
+    @queue.every(services.settings.reconcile_minutes, "reconcile-periodic")
+    def periodic_reconcile() -> None:
+        reconcile.enqueue()
+
+    return Jobs(delivery=delivery, reconcile=reconcile)
+
+
+def handle_delivery(
+    services: Services, event: str, guid: str, payload: dict[str, Any]
+) -> None:
+    """Run the flow a webhook delivery calls for."""
+    from changebot.flows.router import route
+
+    fields = {"delivery": guid, "event": event, "repo": repo_of(payload)}
+    with services.queue.exclusive(subject(event, payload)), _timed("delivery", fields):
+        route(context(services), event, payload)
+
+
+def run_reconcile(services: Services) -> None:
+    """Record merges the webhooks missed and redeliver failed deliveries."""
+    from changebot.flows.reconcile import reconcile
+
+    with _timed("reconcile", {}):
+        reconcile(context(services), services.settings.reconcile_minutes)
+
+
+def context(services: Services) -> Context:
+    """Return the flows' view of the services: the ports and the options."""
+    from changebot.flows.context import Context
+
+    return Context(
+        forge=services.forge,
+        notifier=services.notifier,
+        open_log=services.audit_log,
+        open_store=services.audit_store,
+        protected_branches=services.settings.protected_branches,
+        public_url=services.settings.public_url,
+    )
+
+
+@contextmanager
+def _timed(job: str, fields: dict[str, Any]) -> Iterator[None]:
+    start = time.monotonic()
+    try:
+        yield
+    except Busy:
+        log.debug("job waits for its subject", extra={**fields, "job": job})
+        raise
+    except Exception as err:
+        metrics.job_finished(job, "error", time.monotonic() - start)
+        log.warning("job failed", extra={**fields, "job": job, "error": str(err)})
+        raise
+    metrics.job_finished(job, "ok", time.monotonic() - start)
+    log.info("job done", extra={**fields, "job": job})
+
+
+def _describe_delivery(args: list[Any]) -> str:
+    event, guid, payload = (args + [None, None, {}])[:3]
+    payload = payload if isinstance(payload, dict) else {}
+    action = payload.get("action")
+    what = f"{event}.{action}" if action else str(event)
+    return f"{what} {subject(str(event), payload)} (delivery {guid})"
