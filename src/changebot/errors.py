@@ -102,6 +102,17 @@ class NotFound(ForgeError):
     """The object asked for does not exist or is not visible to changebot."""
 
 
+class RateLimited(ForgeUnavailable):
+    """GitHub asked changebot to wait longer than a job should block."""
+
+    default_hint = "the job is retried after the limit resets; fewer calls help"
+
+    def __init__(self, message: str, *, retry_at: float, hint: str = "") -> None:
+        super().__init__(message, hint=hint, status=403)
+        #: POSIX time after which GitHub accepts requests again.
+        self.retry_at = retry_at
+
+
 class PermissionDenied(ChangebotError):
     """The person asking has no right to do what they asked."""
 
