@@ -11,13 +11,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from changebot import metrics
 from changebot.adapters.queue import JobQueue
 from changebot.settings import Settings
 
 if TYPE_CHECKING:
-    from changebot.ports import AuditStore, Forge, Notifier
+    from changebot.adapters.github import GitHubForge
+    from changebot.audit.log import AuditLog
+    from changebot.audit.signing import SigningKey
+    from changebot.ports import AuditStore, Notifier
     from changebot.tasks import Jobs
 
 log = logging.getLogger(__name__)
@@ -32,45 +36,52 @@ class Services:
     jobs: Jobs = field(init=False)
 
     @cached_property
-    def forge(self) -> Forge:
+    def forge(self) -> GitHubForge:
         """Return GitHub as the App installation sees it."""
         from changebot.adapters.github import GitHubForge
 
         self.settings.require("app_id", "private_key")
-        return GitHubForge.for_app(  # type: ignore[no-any-return]
-            app_id=self.settings.app_id,
-            private_key=self.settings.private_key,
+        return GitHubForge.for_app(
+            app_id=str(self.settings.app_id),
+            private_key=str(self.settings.private_key),
             base_url=self.settings.github_url,
+            on_response=_count_github_call,
         )
 
     @cached_property
     def notifier(self) -> Notifier:
         """Return Slack when a webhook is set, else a notifier that only logs."""
-        from changebot.adapters import slack
+        from changebot.adapters.slack import LogNotifier, SentNotices, SlackNotifier
 
-        if self.settings.slack_webhook:
-            return slack.SlackNotifier(self.settings.slack_webhook)  # type: ignore[no-any-return]
-        return slack.LogNotifier()  # type: ignore[no-any-return]
+        if not self.settings.slack_webhook:
+            return LogNotifier()
+        # NOTE: kept on disk, so a retried job updates its notice, never repeats it.
+        sent = SentNotices(self.settings.data_dir / "notices.sqlite3")
+        return SlackNotifier(self.settings.slack_webhook, sent=sent)
 
     @cached_property
-    def signer(self) -> Any:
+    def signer(self) -> SigningKey:
         """Return the key that signs audit entries."""
-        from changebot.audit import SigningKey
+        from changebot.audit.signing import SigningKey
 
         self.settings.require("signing_key_path")
-        return SigningKey.load(self.settings.signing_key_path)
+        return SigningKey.load(str(self.settings.signing_key_path))
 
     def audit_store(self, repo: str, branch: str, repository: str | None) -> AuditStore:
         """Return the audit branch of ``repo`` (or of a central repository)."""
         from changebot.adapters.githubstore import GitDataStore
 
-        return GitDataStore(self.forge, repository or repo, branch)  # type: ignore[no-any-return]
+        return GitDataStore(self.forge, repository or repo, branch)
 
-    def audit_log(self, store: AuditStore) -> Any:
+    def audit_log(self, store: AuditStore) -> AuditLog:
         """Return the audit log kept on ``store``, signed with this App's key."""
-        from changebot.audit import AuditLog
+        from changebot.audit.log import AuditLog
 
         return AuditLog(store, self.signer)
+
+
+def _count_github_call(method: str, route: str, status: int, left: int | None) -> None:
+    metrics.github_call(method, status, left)
 
 
 def build(settings: Settings) -> Services:

@@ -110,7 +110,7 @@ def exposition(depth: Callable[[], int]) -> bytes:
     """Return every metric in Prometheus' text format."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         processes = CollectorRegistry()
-        multiprocess.MultiProcessCollector(processes)
+        multiprocess.MultiProcessCollector(processes)  # type: ignore[no-untyped-call]
     else:
         processes = REGISTRY
     current = CollectorRegistry()

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from changebot import metrics
@@ -21,8 +22,18 @@ from changebot.flows.events import repo_of, subject
 if TYPE_CHECKING:
     from changebot.compose import Services
     from changebot.flows.context import Context
+    from changebot.flows.reconcile import Reconciled
 
 log = logging.getLogger(__name__)
+
+#: The ledger set of every repository a delivery has named.
+REPOS = "repos"
+#: The ledger note holding when the last reconcile started.
+RECONCILED = "reconciled-at"
+FIRST_LOOK_BACK = timedelta(days=7)
+RECONCILE_MARGIN = timedelta(minutes=10)
+#: A failed delivery is redelivered once; GitHub keeps deliveries for 3 days.
+REDELIVERY_TTL = 4 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -58,17 +69,40 @@ def handle_delivery(
     """Run the flow a webhook delivery calls for."""
     from changebot.flows.router import route
 
-    fields = {"delivery": guid, "event": event, "repo": repo_of(payload)}
+    repo = repo_of(payload)
+    fields = {"delivery": guid, "event": event, "repo": repo}
     with services.queue.exclusive(subject(event, payload)), _timed("delivery", fields):
-        route(context(services), event, payload)
+        if repo:
+            services.queue.ledger.add(REPOS, repo)
+        route(context(services), event, guid, payload)
 
 
-def run_reconcile(services: Services) -> None:
-    """Record merges the webhooks missed and redeliver failed deliveries."""
+def run_reconcile(services: Services, since: datetime | None = None) -> Reconciled:
+    """Record merges the webhooks missed and redeliver failed deliveries.
+
+    Looks back to the previous reconcile's start (less a margin for clock
+    skew and slow merges), or a week on the first run.
+    """
     from changebot.flows.reconcile import reconcile
 
-    with _timed("reconcile", {}):
-        reconcile(context(services), services.settings.reconcile_minutes)
+    ledger = services.queue.ledger
+    started = datetime.now(UTC)
+    since = since or _last_reconcile(services) - RECONCILE_MARGIN
+
+    def first_time(guid: str) -> bool:
+        return ledger.claim(f"redelivered.{guid}", REDELIVERY_TTL)
+
+    with _timed("reconcile", {"since": since.isoformat()}):
+        done = reconcile(context(services), ledger.members(REPOS), since, first_time)
+    ledger.note(RECONCILED, started.isoformat())
+    return done
+
+
+def _last_reconcile(services: Services) -> datetime:
+    noted = services.queue.ledger.noted(RECONCILED)
+    if noted is None:
+        return datetime.now(UTC) - FIRST_LOOK_BACK
+    return datetime.fromisoformat(noted)
 
 
 def context(services: Services) -> Context:

@@ -133,3 +133,14 @@ def test_a_busy_job_waits_without_using_up_its_retries(tmp_path):
 
     assert ran == [2]
     assert queue.dead_letters() == []
+
+
+def test_notes_and_sets_are_shared_through_the_storage(queue, tmp_path):
+    queue.ledger.note("reconciled-at", "2024-05-01T00:00:00+00:00")
+    queue.ledger.add("repos", "octo/infra")
+    queue.ledger.add("repos", "octo/app")
+    queue.ledger.add("repos", "octo/infra")
+
+    assert queue.ledger.noted("reconciled-at") == "2024-05-01T00:00:00+00:00"
+    assert queue.ledger.noted("never") is None
+    assert queue.ledger.members("repos") == ["octo/app", "octo/infra"]

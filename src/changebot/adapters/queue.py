@@ -72,6 +72,22 @@ class Ledger(Protocol):
         """Remove a dead letter and return it, or None if it is gone."""
         ...
 
+    def note(self, key: str, value: str) -> None:
+        """Remember ``value`` under ``key`` (a watermark, a setting)."""
+        ...
+
+    def noted(self, key: str) -> str | None:
+        """Return what was noted under ``key``, or None."""
+        ...
+
+    def add(self, group: str, member: str) -> None:
+        """Put ``member`` into the set ``group``."""
+        ...
+
+    def members(self, group: str) -> list[str]:
+        """Return the members of the set ``group``, sorted."""
+        ...
+
     def ping(self) -> None:
         """Raise QueueError unless the storage answers."""
         ...
@@ -89,6 +105,10 @@ class SqliteLedger:
         " id integer primary key autoincrement, task text not null,"
         " args text not null, error text not null, failed_at real not null,"
         " summary text not null)",
+        "create table if not exists changebot_note ("
+        " key text primary key, value text not null)",
+        "create table if not exists changebot_set ("
+        " name text not null, member text not null, primary key (name, member))",
     )
 
     def __init__(self, filename: Path) -> None:
@@ -165,6 +185,39 @@ class SqliteLedger:
             ).fetchone()
         return _letter(*row) if row else None
 
+    def note(self, key: str, value: str) -> None:
+        """Remember ``value`` under ``key`` (a watermark, a setting)."""
+        with self._db() as db:
+            db.execute(
+                "insert or replace into changebot_note (key, value) values (?, ?)",
+                (key, value),
+            )
+
+    def noted(self, key: str) -> str | None:
+        """Return what was noted under ``key``, or None."""
+        with self._db() as db:
+            row = db.execute(
+                "select value from changebot_note where key = ?", (key,)
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def add(self, group: str, member: str) -> None:
+        """Put ``member`` into the set ``group``."""
+        with self._db() as db:
+            db.execute(
+                "insert or ignore into changebot_set (name, member) values (?, ?)",
+                (group, member),
+            )
+
+    def members(self, group: str) -> list[str]:
+        """Return the members of the set ``group``, sorted."""
+        with self._db() as db:
+            rows = db.execute(
+                "select member from changebot_set where name = ? order by member",
+                (group,),
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def ping(self) -> None:
         """Raise QueueError unless the storage answers."""
         with self._db() as db:
@@ -209,7 +262,7 @@ class RedisLedger:
     def buried(self) -> list[DeadLetter]:
         """Return every dead letter, oldest first."""
         with self._errors():
-            raw: dict[bytes, bytes] = self._redis.hgetall(f"{self._prefix}.dead")
+            raw: dict[Any, Any] = self._redis.hgetall(f"{self._prefix}.dead")
         letters = [_letter(*json.loads(value)) for value in raw.values()]
         return sorted(letters, key=lambda letter: letter.id)
 
@@ -225,10 +278,36 @@ class RedisLedger:
         # so two concurrent retries of one letter enqueue it once.
         return _letter(*json.loads(raw)) if raw and deleted else None
 
+    def note(self, key: str, value: str) -> None:
+        """Remember ``value`` under ``key`` (a watermark, a setting)."""
+        with self._errors():
+            self._redis.set(f"{self._prefix}.note.{key}", value.encode())
+
+    def noted(self, key: str) -> str | None:
+        """Return what was noted under ``key``, or None."""
+        with self._errors():
+            raw = self._redis.get(f"{self._prefix}.note.{key}")
+        return raw.decode() if isinstance(raw, bytes) else None
+
+    def add(self, group: str, member: str) -> None:
+        """Put ``member`` into the set ``group``."""
+        with self._errors():
+            self._redis.sadd(f"{self._prefix}.set.{group}", member.encode())
+
+    def members(self, group: str) -> list[str]:
+        """Return the members of the set ``group``, sorted."""
+        with self._errors():
+            raw: set[Any] = self._redis.smembers(f"{self._prefix}.set.{group}")
+        return sorted(_text(item) for item in raw)
+
     def ping(self) -> None:
         """Raise QueueError unless the storage answers."""
         with self._errors():
             self._redis.ping()
+
+
+def _text(item: bytes | str) -> str:
+    return item.decode() if isinstance(item, bytes) else item
 
 
 def _letter(
