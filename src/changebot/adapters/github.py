@@ -337,7 +337,8 @@ class GitHubForge:
         run_id = self._check_runs.get(key) or self._find_check_run(repo, report)
         if run_id is not None:
             try:
-                return self._update_check_run(repo, run_id, body)
+                self._update_check_run(repo, run_id, body)
+                return self._check_runs.put(key, run_id)
             except NotFound:
                 log.info("check run vanished", extra={"repo": repo, "id": run_id})
         created = self.call(
