@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 #: What the web side needs, and what the worker side needs, to start.
 WEB_SETTINGS = ("webhook_secret",)
 WORKER_SETTINGS = ("app_id", "private_key", "signing_key_path")
+#: Runs the CLI in a fresh interpreter, with the arguments that follow.
+_ENTRY = "from changebot.cli import main; main(prog_name='changebot')"
 
 
 @main.command()
@@ -46,8 +48,8 @@ def serve(host: str, port: int, workers: int, no_worker: bool, threads: int) -> 
 
     settings = Settings.from_env()
     settings.require(*WEB_SETTINGS, *(() if no_worker else WORKER_SETTINGS))
-    _share_metrics(settings.data_dir)
     build(settings).queue.ping()
+    _share_metrics(settings.data_dir)
 
     worker = None if no_worker else _spawn_worker(threads)
     try:
@@ -116,21 +118,25 @@ def _services(*required: str) -> Services:
 
 
 def _share_metrics(data_dir: Path) -> None:
+    """Start again with a metrics directory every process of this host shares."""
     # NOTE: gunicorn workers and the worker process each count their own
-    # metrics; a shared directory lets /metrics add them up.
+    # metrics; a shared directory lets /metrics add them up. prometheus_client
+    # reads the variable when it is imported, hence the fresh interpreter.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return
     directory = data_dir / "metrics"
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory.resolve())
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory.resolve())}
+    log.info("restarting with shared metrics", extra={"dir": str(directory)})
+    os.execve(sys.executable, [sys.executable, "-c", _ENTRY, *sys.argv[1:]], env)  # noqa: S606 - re-runs this very command
 
 
 def _spawn_worker(threads: int) -> subprocess.Popen[bytes]:
     argv = [
         sys.executable,
         "-c",
-        "from changebot.cli import main; main(prog_name='changebot')",
+        _ENTRY,
         "worker",
         "--threads",
         str(threads),
