@@ -38,6 +38,7 @@ def _register() -> None:
     # NOTE: imported here, after `main` exists, because each module adds its
     # commands to `main`. One line per module of commands.
     import changebot.cli  # noqa: F401
+    from changebot.cli import serve  # noqa: F401
 
 
 _register()
