@@ -1,0 +1,218 @@
+"""record_merge: write the `change` entry of a merged PR, and say where it is.
+
+1. Confirm the PR is merged, and judge it as it stood at the merge.
+2. Infer the merge method from the commit graph.
+3. Append the `change` entry (idempotency key `change:<repo>#<number>`),
+   and a `config` entry when the PR changed `.changebot.yml`.
+4. A merge while the verdict failed is `bypassed`, and raises a notice.
+5. Update the PR comment with the entry index and the new checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from changebot import metrics
+from changebot.audit.log import Appended
+from changebot.flows.context import Context
+from changebot.flows.pull import MARKER, PASSING, Judgement, judge
+from changebot.policy.config import CONFIG_PATH
+from changebot.policy.facts import PullFacts, Review
+from changebot.ports import MergedPull, Notice
+from changebot.render import render
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What record_merge wrote."""
+
+    change: Appended
+    config: Appended | None
+    bypassed: bool
+
+
+def change_key(repo: str, number: int) -> str:
+    """Return the idempotency key of a PR's `change` entry."""
+    return f"change:{repo}#{number}"
+
+
+def record_merge(ctx: Context, repo: str, number: int) -> Recorded | None:
+    """Record a merged PR in the audit log; return None if it is not merged."""
+    merged = ctx.forge.merged_pull(repo, number)
+    if merged is None:
+        log.info(
+            "pull not merged, nothing to record", extra={"repo": repo, "pr": number}
+        )
+        return None
+
+    # 1. judge the PR under its base policy, as it stood at the merge
+    judgement = judge(ctx, repo, number)
+    bypassed = (
+        judgement.report.conclusion not in PASSING and judgement.facts.override is None
+    )
+
+    # 2-3. append the entries
+    audit = ctx.audit(repo, ctx.lenient_policy(repo, merged.base_ref))
+    fields = change_fields(
+        judgement, merged, merge_method(ctx, judgement.facts, merged), bypassed
+    )
+    change = audit.append("change", repo, fields, change_key(repo, number))
+    _count(change, "change")
+    config = _record_config(ctx, audit, judgement.facts, merged)
+
+    # 4-5. tell people
+    if bypassed and change.created:
+        ctx.notifier.send(_bypass_notice(judgement, merged, change))
+    body = render(
+        "pr/recorded.md", change=change, config=config, bypassed=bypassed, merged=merged
+    )
+    ctx.forge.upsert_comment(repo, number, MARKER, body)
+    log.info(
+        "merge recorded", extra={"repo": repo, "pr": number, "index": change.index}
+    )
+    return Recorded(change, config, bypassed)
+
+
+def change_fields(
+    judgement: Judgement, merged: MergedPull, method: str, bypassed: bool
+) -> dict[str, Any]:
+    """Return the fields of a `change` entry (docs/audit-format.md)."""
+    facts, verdict = judgement.facts, judgement.verdict
+    return {
+        "pr": {
+            "number": facts.number,
+            "title": facts.title,
+            "url": facts.html_url,
+            "base_ref": facts.base_ref,
+            "head_ref": facts.head_ref,
+        },
+        "shas": {
+            "base": facts.base_sha,
+            "head": facts.head_sha,
+            "merge": merged.merge_sha,
+            # NOTE: the tree the approvals were judged against (the head's).
+            "tree": facts.head_tree,
+        },
+        "merge_method": method,
+        "areas": sorted(_names(getattr(verdict, "areas", ()))),
+        "paths": sorted(f.path for f in facts.files),
+        "author": facts.author,
+        "approvers": approvers(facts.reviews),
+        "merger": merged.merged_by,
+        "rationale": rationale(facts),
+        "tickets": sorted(getattr(verdict, "tickets", ()) or ()),
+        "verdict": {
+            "conclusion": judgement.report.conclusion,
+            "failed": sorted(_failed(verdict)),
+        },
+        "bypassed": bypassed,
+        "override": None,
+    }
+
+
+def approvers(reviews: tuple[Review, ...]) -> list[dict[str, str | None]]:
+    """Return who approved, with the commit each last approved, by login."""
+    latest: dict[str, Review] = {}
+    for review in reviews:
+        if review.state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
+            latest[review.user.lower()] = review
+    return [
+        {"login": review.user, "commit": review.commit_id}
+        for _, review in sorted(latest.items())
+        if review.state == "APPROVED"
+    ]
+
+
+def rationale(facts: PullFacts) -> str:
+    """Return the rationale as written: the PR body, and any `/changebot rationale`."""
+    parts = [facts.body.strip()]
+    if facts.extra_rationale:
+        parts.append(facts.extra_rationale.strip())
+    return "\n\n".join(part for part in parts if part)
+
+
+def merge_method(ctx: Context, facts: PullFacts, merged: MergedPull) -> str:
+    """Infer how GitHub merged the PR: `merge`, `squash` or `rebase`.
+
+    NOTE: GitHub does not say. A merge commit keeps the head as an ancestor;
+    squash and rebase rewrite it. A rebase's next-to-last commit still belongs
+    to the PR; a squash's belongs to the base branch.
+    """
+    if merged.merge_sha == facts.head_sha:
+        return "rebase"
+    comparison = ctx.forge.compare(facts.repo, facts.head_sha, merged.merge_sha)
+    if comparison.status == "ahead":
+        return "merge"
+    if len(facts.commits) < 2 or len(comparison.commits) < 2:
+        return "squash"
+    before_last = comparison.commits[-2]
+    if facts.number in ctx.forge.pulls_for_commit(facts.repo, before_last):
+        return "rebase"
+    return "squash"
+
+
+def _record_config(
+    ctx: Context, audit: Any, facts: PullFacts, merged: MergedPull
+) -> Appended | None:
+    if not any(CONFIG_PATH in (f.path, f.previous_path) for f in facts.files):
+        return None
+    fields = {
+        "pr": {"number": facts.number},
+        "sha": merged.merge_sha,
+        "path": CONFIG_PATH,
+    }
+    appended: Appended = audit.append(
+        "config", facts.repo, fields, f"config:{facts.repo}#{facts.number}"
+    )
+    _count(appended, "config")
+    if appended.created:
+        ctx.notifier.send(
+            Notice(
+                kind="config",
+                key=f"config:{facts.repo}#{facts.number}",
+                repo=facts.repo,
+                title=render("pr/config_notice_title.txt", facts=facts).strip(),
+                text=render(
+                    "pr/config_notice.md", facts=facts, merged=merged, entry=appended
+                ),
+            )
+        )
+    return appended
+
+
+def _bypass_notice(
+    judgement: Judgement, merged: MergedPull, change: Appended
+) -> Notice:
+    facts = judgement.facts
+    return Notice(
+        kind="bypass",
+        key=f"bypass:{facts.repo}#{facts.number}",
+        repo=facts.repo,
+        title=render("pr/bypass_notice_title.txt", facts=facts).strip(),
+        text=render(
+            "pr/bypass_notice.md",
+            facts=facts,
+            merged=merged,
+            change=change,
+            report=judgement.report,
+        ),
+        areas=tuple(sorted(_names(getattr(judgement.verdict, "areas", ())))),
+    )
+
+
+def _count(appended: Appended, kind: str) -> None:
+    if appended.created:
+        metrics.audit_appended(kind)
+
+
+def _names(items: Any) -> set[str]:
+    return {str(getattr(item, "name", item)) for item in items or ()}
+
+
+def _failed(verdict: object) -> set[str]:
+    rules = getattr(verdict, "rules", ()) or ()
+    return {str(getattr(r, "name", r)) for r in rules if not getattr(r, "passed", True)}
