@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import Response, current_app, g, jsonify, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from changebot.index import Search
 from changebot.server.browser.config import BrowserConfig
@@ -26,7 +27,9 @@ log = logging.getLogger(__name__)
 COOKIE = "changebot_session"
 STATE_COOKIE = "changebot_oauth_state"
 #: Endpoints a reader reaches before signing in.
-OPEN = frozenset({"browser.login", "browser.callback", "browser.static"})
+OPEN = frozenset(
+    {"browser.login", "browser.callback", "browser.login_page", "browser.static"}
+)
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 #: Sent with every response of the app, pages and API alike.
@@ -79,7 +82,7 @@ def reader() -> Reader:
     return found
 
 
-def admit() -> Response | None:
+def admit() -> BaseResponse | None:
     """Let the request through, or answer it: sign-in, 401, or 400 for CSRF."""
     if request.endpoint in OPEN:
         return None
@@ -88,7 +91,7 @@ def admit() -> Response | None:
         return _sign_in_first()
     if request.method not in _SAFE_METHODS and not _csrf_ok(session):
         log.warning("csrf token missing or wrong", extra={"login": session.login})
-        return _answer({"error": "the form expired; reload the page"}, 400)
+        return answer({"error": "the form expired; reload the page"}, 400)
     g.reader = Reader(session, _visible(session))
     return None
 
@@ -106,7 +109,7 @@ def secure(response: Response) -> Response:
     return response
 
 
-def set_cookie(response: Response, name: str, value: str, max_age: int) -> None:
+def set_cookie(response: BaseResponse, name: str, value: str, max_age: int) -> None:
     """Set a cookie the way every browser cookie here is set."""
     response.set_cookie(
         name,
@@ -141,20 +144,22 @@ def _csrf_ok(session: Session) -> bool:
     return hmac.compare_digest(sent.encode(), session.csrf.encode())
 
 
-def _sign_in_first() -> Response:
-    if _wants_json():
-        return _answer({"error": "sign in first", "login": "/audit/login"}, 401)
+def _sign_in_first() -> BaseResponse:
+    if wants_json():
+        return answer({"error": "sign in first", "login": "/audit/login"}, 401)
     target = quote(same_site_path(request.full_path.rstrip("?")), safe="/?=&")
-    return redirect(f"/audit/login?next={target}")  # type: ignore[return-value]
+    return redirect(f"/audit/login?next={target}")
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """Tell whether the request expects JSON (the API and exports)."""
     return request.path.startswith("/audit/api/") or request.path.endswith(
         (".jsonl", ".csv")
     )
 
 
-def _answer(body: dict[str, str], status: int) -> Response:
+def answer(body: dict[str, str], status: int) -> Response:
+    """Return a JSON error answer."""
     response = jsonify(body)
     response.status_code = status
     return response

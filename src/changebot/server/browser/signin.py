@@ -50,7 +50,9 @@ def callback() -> BaseResponse:
     session = guard.browser().sessions.start(login, token)
     log.info("reader signed in", extra={"login": login})
     response = redirect(guard.same_site_path(target))
-    guard.set_cookie(response, guard.COOKIE, session.id, int(guard.browser().config.session_ttl))
+    guard.set_cookie(
+        response, guard.COOKIE, session.id, int(guard.browser().config.session_ttl)
+    )
     response.delete_cookie(guard.STATE_COOKIE, path="/audit")
     return response
 
