@@ -6,12 +6,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import itertools
 import logging
+import queue
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import git
+from git.db import (  # type: ignore[attr-defined]  # gitdb ships no stubs
+    IStream,
+    LooseObjectDB,
+)
 
-from changebot.errors import ChangebotError, UsageError
+from changebot.errors import AuditError, ChangebotError, UsageError
 from changebot.policy.facts import ChangedFile, Commit, FileStatus
 
 log = logging.getLogger(__name__)
@@ -124,3 +138,293 @@ def _parse_name_status(out: str) -> list[ChangedFile]:
             files.append(ChangedFile(fields[i + 1], status))
             i += 2
     return files
+
+
+# --- the audit branch -------------------------------------------------------
+
+_TREE_MODE = 0o040000
+_BLOB_MODE = 0o100644
+_ZERO = "0" * 40
+_IDENTITY = b"changebot <changebot@users.noreply.github.com>"
+
+_Changes = dict[str, "bytes | _Changes"]
+_TreeRows = list[tuple[bytes, int, str]]
+
+
+class GitStore:
+    """The audit branch of a local repository (an `AuditStore`).
+
+    Objects are written straight into the object database and read through
+    one long-lived `git cat-file --batch`, so an append costs one process
+    (`git update-ref`, the atomic compare-and-swap) however long the log is.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        branch: str = "changebot/audit",
+        *,
+        origin: str | None = None,
+    ) -> None:
+        try:
+            self._repo = git.Repo(path)
+        except (git.NoSuchPathError, git.InvalidGitRepositoryError) as err:
+            raise AuditError(
+                f"{path} is not a git repository",
+                hint="pass --repo with the path of a clone",
+            ) from err
+        self.path = Path(self._repo.git_dir)
+        self.branch = branch
+        self.ref = f"refs/heads/{branch}"
+        self.origin = origin or f"{_origin_of(self._repo)}@{branch}"
+        self._lock = threading.Lock()
+        # NOTE: written in-process: GitPython's own store runs `git hash-object`
+        # once per object, which would make an append cost ten processes.
+        self._objects = LooseObjectDB(str(Path(self._repo.common_dir) / "objects"))
+
+    def head(self) -> str | None:
+        """Return the commit the branch points at, or None if it does not exist."""
+        try:
+            sha: str = git.SymbolicReference.dereference_recursive(self._repo, self.ref)
+        except ValueError:
+            return None
+        return sha
+
+    def read(self, commit: str, path: str) -> bytes | None:
+        """Return a file's bytes at ``commit``, or None when it is absent."""
+        found = self._object(f"{commit}:{path}")
+        if found is None or found[0] != "blob":
+            return None
+        return found[1]
+
+    def list(self, commit: str, path: str) -> list[str]:
+        """Return the names directly under the directory ``path`` at ``commit``."""
+        return [name for _, _, name in self._tree(commit, path)]
+
+    def walk(self, commit: str, path: str) -> Iterator[tuple[str, bytes]]:
+        """Yield (path, bytes) of every file below ``path``, in git's tree order.
+
+        A ``path`` that names a file yields that file alone.
+        """
+        path = path.strip("/")
+        found = self._object(f"{commit}:{path}")
+        if found is not None and found[0] == "blob":
+            yield path, found[1]
+            return
+        yield from _read_blobs(self._repo, self._files(commit, path))
+
+    def write(
+        self, parent: str | None, changes: Mapping[str, bytes], message: str
+    ) -> str:
+        """Make a commit on top of ``parent`` with ``changes``; move no ref."""
+        base = self._tree_of(parent) if parent else None
+        tree = self._write_tree(base, _nest(changes))
+        return self._write_commit(tree, parent, message)
+
+    def advance(self, old: str | None, new: str) -> bool:
+        """Move the branch from ``old`` to ``new`` if it is still at ``old``."""
+        self._check_descends(old, new)
+        try:
+            self._repo.git.update_ref(
+                "-m", "changebot: audit append", self.ref, new, old or _ZERO
+            )
+        except git.GitCommandError as err:
+            log.debug("update-ref lost the race", extra={"ref": self.ref, "err": err})
+            return False
+        return True
+
+    # --- objects --------------------------------------------------------
+
+    def _object(self, name: str) -> tuple[str, bytes] | None:
+        with self._lock:
+            try:
+                _, kind, _, data = self._repo.git.get_object_data(name)
+            except ValueError:
+                return None
+        # NOTE: GitPython hands the type back as bytes, whatever its annotation says.
+        return (kind.decode() if isinstance(kind, bytes) else kind), data
+
+    def _tree(self, commit: str, path: str) -> _TreeRows:
+        found = self._object(f"{commit}:{path.strip('/')}")
+        if found is None or found[0] != "tree":
+            return []
+        return tree_entries_from_data(found[1])
+
+    def _files(self, commit: str, path: str) -> Iterator[tuple[str, str]]:
+        for binsha, mode, name in self._tree(commit, path):
+            child = f"{path}/{name}" if path else name
+            if mode == _TREE_MODE:
+                yield from self._files(commit, child)
+            else:
+                yield child, binsha.hex()
+
+    def _tree_of(self, commit: str) -> bytes:
+        found = self._object(commit)
+        if found is None or found[0] != "commit":
+            raise AuditError(f"commit {commit} is not in {self.path}")
+        return bytes.fromhex(found[1][5:45].decode())
+
+    def _store(self, kind: bytes, data: bytes) -> bytes:
+        stream = self._objects.store(IStream(kind, len(data), io.BytesIO(data)))
+        binsha: bytes = stream.binsha
+        return binsha
+
+    def _write_tree(self, base: bytes | None, changes: _Changes) -> bytes:
+        entries: dict[str, tuple[bytes, int]] = {}
+        if base is not None:
+            found = self._object(base.hex())
+            rows = tree_entries_from_data(found[1]) if found else []
+            entries = {name: (binsha, mode) for binsha, mode, name in rows}
+        for name, change in changes.items():
+            if isinstance(change, bytes):
+                entries[name] = (self._store(b"blob", change), _BLOB_MODE)
+                continue
+            old = entries.get(name)
+            sub = old[0] if old and old[1] == _TREE_MODE else None
+            entries[name] = (self._write_tree(sub, change), _TREE_MODE)
+        return self._store(b"tree", _tree_bytes(entries))
+
+    def _write_commit(self, tree: bytes, parent: str | None, message: str) -> str:
+        stamp = b"%d +0000" % int(time.time())
+        lines = [b"tree " + tree.hex().encode()]
+        if parent:
+            lines.append(b"parent " + parent.encode())
+        lines.append(b"author " + _IDENTITY + b" " + stamp)
+        lines.append(b"committer " + _IDENTITY + b" " + stamp)
+        body = b"\n".join(lines) + b"\n\n" + message.encode() + b"\n"
+        return self._store(b"commit", body).hex()
+
+    def _check_descends(self, old: str | None, new: str) -> None:
+        found = self._object(new)
+        if found is None or found[0] != "commit":
+            raise AuditError(f"commit {new} is not in {self.path}")
+        parents = re.findall(rb"^parent ([0-9a-f]{40})$", found[1], re.MULTILINE)
+        if old is not None and [p.decode() for p in parents[:1]] != [old]:
+            raise AuditError(
+                f"commit {new} does not extend {old}",
+                hint="the audit branch only moves forward; write on its head",
+            )
+
+
+def _tree_bytes(entries: dict[str, tuple[bytes, int]]) -> bytes:
+    # NOTE: git orders tree entries as if directory names ended in "/".
+    def order(name: str) -> bytes:
+        return (name + "/" if entries[name][1] == _TREE_MODE else name).encode()
+
+    return b"".join(
+        b"%o %s\0%s" % (entries[name][1], name.encode(), entries[name][0])
+        for name in sorted(entries, key=order)
+    )
+
+
+def tree_entries_from_data(data: bytes) -> _TreeRows:
+    """Parse a raw tree object into (binsha, mode, name) rows."""
+    rows = []
+    start = 0
+    while start < len(data):
+        space = data.index(b" ", start)
+        nul = data.index(b"\0", space)
+        mode = int(data[start:space], 8)
+        rows.append((data[nul + 1 : nul + 21], mode, data[space + 1 : nul].decode()))
+        start = nul + 21
+    return rows
+
+
+def _nest(changes: Mapping[str, bytes]) -> _Changes:
+    root: _Changes = {}
+    for path, data in changes.items():
+        *dirs, name = path.strip("/").split("/")
+        node = root
+        for part in dirs:
+            child = node.setdefault(part, {})
+            if isinstance(child, bytes):
+                raise AuditError(f"{path} is below a file")
+            node = child
+        node[name] = data
+    return root
+
+
+def _read_blobs(
+    repo: git.Repo, files: Iterator[tuple[str, str]]
+) -> Iterator[tuple[str, bytes]]:
+    """Read blobs through one `git cat-file --batch`, as ``files`` lists them.
+
+    A feeder thread lists the files and writes their ids to git in chunks,
+    while this generator reads the contents back; memory holds a few chunks.
+    """
+    proc = repo.git.cat_file("--batch", as_process=True, istream=subprocess.PIPE)
+    chunks: queue.Queue[list[str] | None] = queue.Queue(maxsize=4)
+    stop = threading.Event()
+    failures: list[Exception] = []
+    feeder = threading.Thread(
+        target=_feed,
+        args=(proc.proc.stdin, files, chunks, stop, failures),
+        daemon=True,
+    )
+    feeder.start()
+    out = proc.proc.stdout
+    try:
+        while (paths := chunks.get()) is not None:
+            for path in paths:
+                yield path, _read_object(out, path)
+        if failures:
+            raise AuditError(f"cannot list the audit branch: {failures[0]}")
+    finally:
+        # NOTE: closing stdout ends git, and draining the queue ends the feeder,
+        # even when the caller stopped reading half-way.
+        stop.set()
+        out.close()
+        proc.proc.wait()
+        while feeder.is_alive():
+            with contextlib.suppress(queue.Empty):
+                chunks.get(timeout=0.01)
+        feeder.join()
+
+
+def _read_object(out: Any, path: str) -> bytes:
+    header = out.readline().split()
+    if len(header) != 3:
+        raise AuditError(f"git cat-file could not read {path}")
+    size = int(header[2])
+    data: bytes = out.read(size + 1)[:size]
+    return data
+
+
+def _feed(
+    stdin: Any,
+    files: Iterator[tuple[str, str]],
+    chunks: queue.Queue[list[str] | None],
+    stop: threading.Event,
+    failures: list[Exception],
+) -> None:
+    try:
+        for batch in _chunked(files, 256):
+            if stop.is_set():
+                break
+            stdin.write("".join(f"{oid}\n" for _, oid in batch).encode())
+            stdin.flush()
+            chunks.put([path for path, _ in batch])
+        stdin.close()
+    except (BrokenPipeError, ValueError):
+        log.debug("git cat-file stopped reading")
+    except Exception as err:  # handed to the reading thread, which raises it
+        failures.append(err)
+    finally:
+        chunks.put(None)
+
+
+def _chunked(
+    items: Iterator[tuple[str, str]], size: int
+) -> Iterator[list[tuple[str, str]]]:
+    while batch := list(itertools.islice(items, size)):
+        yield batch
+
+
+def _origin_of(repo: git.Repo) -> str:
+    """Name the repository as `host/owner/name`, or by its path if it has no remote."""
+    try:
+        url = repo.remotes.origin.url
+    except (AttributeError, IndexError, ValueError):
+        return str(Path(repo.git_dir).parent.resolve())
+    match = re.search(r"(?:@|//)([^/:@]+)[:/]+(.+?)(?:\.git)?/?$", url)
+    return "/".join(match.groups()) if match else url

@@ -1,0 +1,89 @@
+"""DSSE envelopes: the signed file each entry is stored as.
+
+See: https://github.com/secure-systems-lab/dsse/blob/master/envelope.md
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from changebot.audit.signing import SigningKey
+from changebot.errors import AuditError
+
+PAYLOAD_TYPE = "application/vnd.changebot.entry+json"
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One signature of an envelope, with the id of the key that made it."""
+
+    keyid: str
+    sig: bytes
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A decoded DSSE envelope: the payload bytes and their signatures."""
+
+    payload_type: str
+    payload: bytes
+    signatures: tuple[Signature, ...]
+
+    def pae(self) -> bytes:
+        """Return the bytes the signatures sign."""
+        return pae(self.payload_type, self.payload)
+
+    def to_json(self) -> dict[str, object]:
+        """Return the envelope as the JSON object stored on the branch."""
+        return {
+            "payloadType": self.payload_type,
+            "payload": base64.b64encode(self.payload).decode(),
+            "signatures": [
+                {"keyid": s.keyid, "sig": base64.b64encode(s.sig).decode()}
+                for s in self.signatures
+            ],
+        }
+
+    def encode(self) -> bytes:
+        """Return the envelope file's bytes."""
+        return json.dumps(self.to_json(), separators=(",", ":")).encode() + b"\n"
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    """Return DSSE's pre-authentication encoding of a payload."""
+    kind = payload_type.encode()
+    return b"DSSEv1 %d %b %d %b" % (len(kind), kind, len(payload), payload)
+
+
+def seal(payload: bytes, signers: Sequence[SigningKey]) -> Envelope:
+    """Sign ``payload`` with every key in ``signers``."""
+    message = pae(PAYLOAD_TYPE, payload)
+    signatures = tuple(Signature(k.keyid, k.sign(message)) for k in signers)
+    return Envelope(PAYLOAD_TYPE, payload, signatures)
+
+
+def decode(data: bytes) -> Envelope:
+    """Parse an envelope file; raise AuditError when it is not one."""
+    try:
+        return from_json(json.loads(data))
+    except ValueError as err:
+        raise AuditError(f"not a DSSE envelope: {err}") from err
+
+
+def from_json(obj: object) -> Envelope:
+    """Build an envelope from its JSON object; raise AuditError when malformed."""
+    if not isinstance(obj, dict):
+        raise AuditError("not a DSSE envelope: not a JSON object")
+    try:
+        signatures = tuple(
+            Signature(str(s["keyid"]), base64.b64decode(s["sig"], validate=True))
+            for s in obj["signatures"]
+        )
+        payload = base64.b64decode(obj["payload"], validate=True)
+        return Envelope(str(obj["payloadType"]), payload, signatures)
+    except (KeyError, TypeError, binascii.Error) as err:
+        raise AuditError(f"not a DSSE envelope: {err!r}") from err

@@ -1,0 +1,82 @@
+"""Read the entries of an audit branch in index order, one shard at a time.
+
+Memory holds one shard (at most 1,000 envelopes), however long the log is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from changebot.audit import envelope, layout
+from changebot.audit.envelope import Envelope
+from changebot.errors import AuditError
+from changebot.ports import AuditStore
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file found under `entries/`: its path, the index its name gives, its bytes.
+
+    ``index`` is None when the name is not one an entry may have.
+    """
+
+    path: str
+    index: int | None
+    data: bytes
+
+
+def shards(store: AuditStore, commit: str) -> list[tuple[int | None, str]]:
+    """Return the shard directories of `entries/` in numeric order."""
+    names = store.list(commit, layout.ENTRIES)
+    numbered = [(int(n) if layout.SHARD_NAME.fullmatch(n) else None, n) for n in names]
+    return sorted(numbered, key=lambda pair: (pair[0] is None, pair[0] or 0))
+
+
+def shard_files(
+    store: AuditStore, commit: str, shard: int | None, name: str
+) -> list[StoredFile]:
+    """Return the files of one shard, entries first in index order."""
+    files = []
+    for path, data in store.walk(commit, f"{layout.ENTRIES}/{name}"):
+        files.append(StoredFile(path, _index_of(path, shard), data))
+    return sorted(files, key=lambda f: (f.index is None, f.index or 0, f.path))
+
+
+def stored_files(
+    store: AuditStore, commit: str, start: int = 0
+) -> Iterator[StoredFile]:
+    """Yield every file under `entries/`, shard by shard, from entry ``start``."""
+    first = layout.shard_of(start)
+    for shard, name in shards(store, commit):
+        if shard is not None and shard < first:
+            continue
+        for stored in shard_files(store, commit, shard, name):
+            if stored.index is None or stored.index >= start:
+                yield stored
+
+
+def decode_entry(data: bytes) -> tuple[Envelope, dict[str, Any]]:
+    """Return an entry file's envelope and the entry it carries."""
+    sealed = envelope.decode(data)
+    if sealed.payload_type != envelope.PAYLOAD_TYPE:
+        raise AuditError(f"unexpected payload type {sealed.payload_type!r}")
+    try:
+        entry = json.loads(sealed.payload)
+    except ValueError as err:
+        raise AuditError(f"the payload is not JSON: {err}") from err
+    if not isinstance(entry, dict):
+        raise AuditError("the payload is not a JSON object")
+    return sealed, entry
+
+
+def _index_of(path: str, shard: int | None) -> int | None:
+    parts = path.split("/")
+    if len(parts) != 3 or shard is None:
+        return None
+    match = layout.ENTRY_NAME.fullmatch(parts[2])
+    if match is None or layout.shard_of(int(match[1])) != shard:
+        return None
+    return int(match[1])

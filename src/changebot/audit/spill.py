@@ -1,0 +1,66 @@
+"""Check `idempotency/` against the entries without holding every key in memory.
+
+The verifier writes each entry's key hash to a temporary file at a place
+computed from its index; each idempotency file then names an index, and one
+read there tells whether the two agree. Memory stays flat; the spill file
+grows by 33 bytes an entry.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+
+from changebot.audit import layout
+
+_RECORD = 33
+_EMPTY = bytes(32)
+
+
+class IdempotencySpill:
+    """The key hash of every entry, by index, on disk."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # closed by close()
+        self._fd = self._file.fileno()
+        self._count = 0
+
+    def close(self) -> None:
+        """Remove the spill file."""
+        self._file.close()
+
+    def record(self, index: int, key: str) -> None:
+        """Remember the idempotency key of entry ``index``."""
+        digest = bytes.fromhex(layout.idempotency_hash(key))
+        os.pwrite(self._fd, digest + b"\x00", index * _RECORD)
+        self._count = max(self._count, index + 1)
+
+    def claim(self, path: str, data: bytes, size: int) -> tuple[int | None, str] | None:
+        """Match one idempotency file with its entry; return a problem, if any."""
+        parts = path.split("/")
+        if len(parts) != 3 or not layout.HEX2.fullmatch(parts[1]):
+            return None, "stray file under idempotency/"
+        if not layout.HEX64.fullmatch(parts[2]) or parts[2][:2] != parts[1]:
+            return None, "stray file under idempotency/"
+        text = data.decode("ascii", errors="replace").strip()
+        if not text.isdigit() or int(text) >= max(size, self._count):
+            return None, f"names entry {text!r}, which is not in the log"
+        index = int(text)
+        record = os.pread(self._fd, _RECORD, index * _RECORD)
+        if record[:32] != bytes.fromhex(parts[2]):
+            return index, f"{path} names this entry, whose idempotency key is another"
+        os.pwrite(self._fd, b"\x01", index * _RECORD + 32)
+        return None
+
+    def unclaimed(self) -> Iterator[tuple[int, str]]:
+        """Yield (index, expected path) of entries no idempotency file names."""
+        os.lseek(self._fd, 0, os.SEEK_SET)
+        index = 0
+        while chunk := os.read(self._fd, _RECORD * 4096):
+            for start in range(0, len(chunk), _RECORD):
+                record = chunk[start : start + _RECORD]
+                if record[:32] != _EMPTY and record[32:] == b"\x00":
+                    digest = record[:32].hex()
+                    yield index, f"{layout.IDEMPOTENCY}/{digest[:2]}/{digest}"
+                index += 1

@@ -1,0 +1,436 @@
+"""Verify an audit branch: every leaf, link, signature, root and file.
+
+The verifier streams the entries one shard at a time and keeps only the
+compact range of the tree, so its memory does not grow with the log.
+Derived files (`idempotency/`, `compact-range`) are checked against the
+entries; a disagreement is a finding like any other.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from changebot.audit import layout
+from changebot.audit.checkpoint import SignedCheckpoint, open_note
+from changebot.audit.entry import KINDS
+from changebot.audit.envelope import Envelope
+from changebot.audit.merkle import leaf_hash
+from changebot.audit.reader import StoredFile, decode_entry, shard_files, shards
+from changebot.audit.signatures import SignatureChecker
+from changebot.audit.signing import PublicKey
+from changebot.audit.spill import IdempotencySpill
+from changebot.audit.state import TreeState, decode_state
+from changebot.errors import AuditError, ChangebotError
+from changebot.ports import AuditStore
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One sign of tampering, with the entry (or file) it concerns."""
+
+    index: int | None
+    message: str
+    path: str | None = None
+
+    def line(self) -> str:
+        """Return the finding as one line of the verifier's output."""
+        where = f"entry {self.index}" if self.index is not None else self.path
+        return f"{where or 'log'}: {self.message}"
+
+
+@dataclass
+class VerifyReport:
+    """What a verification found, and what it covered."""
+
+    origin: str | None = None
+    head: str | None = None
+    size: int = 0
+    root: str | None = None
+    checkpoint_size: int | None = None
+    since_size: int | None = None
+    keys: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether the log verified with no finding."""
+        return self.error is None and not self.findings
+
+    @property
+    def exit_code(self) -> int:
+        """Return 0 (intact), 1 (tampering found) or 2 (could not verify)."""
+        if self.error is not None:
+            return 2
+        return 1 if self.findings else 0
+
+    @property
+    def covered(self) -> tuple[int, int] | None:
+        """Return the first and last entry index checked, or None if none were."""
+        return (0, self.size - 1) if self.size else None
+
+    def summary_line(self) -> str:
+        """Return the one-line summary the CLI prints last."""
+        from changebot.render import render
+
+        return render("audit/verify_summary.txt", report=self).strip()
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the report as a JSON object."""
+        return {
+            "ok": self.ok,
+            "exit_code": self.exit_code,
+            "origin": self.origin,
+            "head": self.head,
+            "size": self.size,
+            "covered": list(self.covered) if self.covered else None,
+            "root": self.root,
+            "checkpoint_size": self.checkpoint_size,
+            "since_size": self.since_size,
+            "keys": self.keys,
+            "error": self.error,
+            "findings": [
+                {"index": f.index, "path": f.path, "message": f.message}
+                for f in self.findings
+            ],
+        }
+
+
+def verify(
+    store: AuditStore,
+    trusted_keys: Iterable[PublicKey],
+    *,
+    since: str | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Verify the audit branch of ``store`` against keys trusted out of band."""
+    run = _Run(store, list(trusted_keys), jobs, progress)
+    try:
+        run.verify(since)
+    except ChangebotError as err:
+        log.warning("audit verification could not finish", extra={"error": str(err)})
+        run.report.error = str(err)
+    finally:
+        run.close()
+    run.report.findings.sort(key=lambda f: (f.index is None, f.index or 0))
+    return run.report
+
+
+class _Run:
+    """One verification: the running state of the tree, the keys and the findings."""
+
+    def __init__(
+        self,
+        store: AuditStore,
+        trusted: list[PublicKey],
+        jobs: int,
+        progress: Progress | None,
+    ) -> None:
+        self.store = store
+        self.report = VerifyReport()
+        self.active = {key.keyid: key for key in trusted}
+        self.known = dict(self.active)
+        self.state = TreeState()
+        self.expected = 0
+        self.last_index: int | None = None
+        self.progress = progress
+        self.since: SignedCheckpoint | None = None
+        self.since_root: bytes | None = None
+        self.signatures = SignatureChecker(jobs)
+        self.spill = IdempotencySpill()
+
+    def close(self) -> None:
+        """Release the worker processes and the spill file."""
+        self.signatures.close()
+        self.spill.close()
+
+    def find(self, index: int | None, message: str, path: str | None = None) -> None:
+        """Record a finding."""
+        self.report.findings.append(Finding(index, message, path))
+
+    def verify(self, since_text: str | None) -> None:
+        """Run every check in turn."""
+        # 1. The head, the checkpoint and the saved checkpoint, if any.
+        head = self._head()
+        note = self._checkpoint(head)
+        if since_text is not None:
+            self.since = self._open_since(since_text)
+
+        # 2. The entries, shard by shard: names, fields, chain, leaves, keys.
+        self._entries(head, note.checkpoint.size if note else 0)
+        for index, keyid in self.signatures.finish():
+            self.find(index, f"signature of key {keyid[:16]} does not match the entry")
+
+        # 3. The derived files and everything else on the branch.
+        self._idempotency(head)
+        self._compact_range(head)
+        self._keys(head)
+        self._top_level(head)
+
+        # 4. The checkpoint on the branch, and the one saved earlier.
+        self._against_checkpoint(note)
+        self._against_since()
+        self.report.size = self.state.size
+        self.report.root = self.state.compact.root().hex()
+        self.report.keys = sorted(self.active)
+
+    # --- 1. what to verify ----------------------------------------------
+
+    def _head(self) -> str:
+        head = self.store.head()
+        if head is None:
+            raise AuditError(f"the audit branch {self.store.origin} does not exist")
+        self.report.head = head
+        self.report.origin = self.store.origin
+        return head
+
+    def _checkpoint(self, head: str) -> SignedCheckpoint | None:
+        data = self.store.read(head, layout.CHECKPOINT)
+        if data is None:
+            self.find(None, "the checkpoint file is missing", layout.CHECKPOINT)
+            return None
+        try:
+            note = open_note(data.decode("utf-8", errors="replace"), [])
+        except AuditError as err:
+            self.find(None, f"the checkpoint is malformed: {err}", layout.CHECKPOINT)
+            return None
+        self.report.origin = note.checkpoint.origin
+        self.report.checkpoint_size = note.checkpoint.size
+        return note
+
+    def _open_since(self, text: str) -> SignedCheckpoint:
+        try:
+            since = open_note(text, [])
+        except AuditError as err:
+            raise AuditError(f"the checkpoint given with --since: {err}") from err
+        self.report.since_size = since.checkpoint.size
+        if since.checkpoint.size == 0:
+            self.since_root = self.state.compact.root()
+        return since
+
+    # --- 2. entries -----------------------------------------------------
+
+    def _entries(self, head: str, total: int) -> None:
+        for shard, name in shards(self.store, head):
+            for stored in shard_files(self.store, head, shard, name):
+                self._stored(stored)
+            if self.progress is not None:
+                self.progress(self.expected, max(total, self.expected))
+
+    def _stored(self, stored: StoredFile) -> None:
+        if stored.index is None:
+            self.find(None, "stray file under entries/", stored.path)
+            return
+        index = stored.index
+        if index != self.expected:
+            gap = f"{self.expected}..{index - 1}" if index - 1 > self.expected else ""
+            self.find(
+                self.expected, f"missing{' (entries ' + gap + ')' if gap else ''}"
+            )
+            self.expected = index
+        try:
+            sealed, entry = decode_entry(stored.data)
+        except AuditError as err:
+            self.find(index, f"unreadable: {err}")
+            self._add_leaf(index, leaf_hash(stored.data), None)
+            return
+        self._fields(index, entry)
+        self._signed(index, sealed, entry)
+        key = entry.get("idempotency_key")
+        self._add_leaf(
+            index, leaf_hash(sealed.payload), key if isinstance(key, str) else None
+        )
+
+    def _fields(self, index: int, entry: dict[str, Any]) -> None:
+        if entry.get("index") != index:
+            self.find(
+                index,
+                f"the entry says it is entry {entry.get('index')!r} "
+                "(moved, swapped or copied)",
+            )
+        prev = self.state.last_leaf.hex() if self.state.last_leaf else None
+        follows = self.last_index == index - 1 or (index == 0 and prev is None)
+        if entry.get("prev") != prev and follows:
+            self.find(
+                index,
+                f"prev does not match the leaf hash of entry {index - 1} "
+                "(an entry before it was changed, removed or reordered)",
+            )
+        problems = _malformed(entry)
+        if problems:
+            self.find(index, f"malformed: {problems}")
+
+    def _signed(self, index: int, sealed: Envelope, entry: dict[str, Any]) -> None:
+        if entry.get("kind") == "key":
+            self._rotation(index, sealed, entry)
+            return
+        trusted = [s for s in sealed.signatures if s.keyid in self.active]
+        if not trusted:
+            ids = ", ".join(s.keyid[:16] for s in sealed.signatures) or "none"
+            self.find(index, f"not signed by a trusted key (signed by: {ids})")
+            return
+        message = sealed.pae()
+        for sig in trusted:
+            self.signatures.check(index, self.active[sig.keyid], message, sig.sig)
+
+    def _rotation(self, index: int, sealed: Envelope, entry: dict[str, Any]) -> None:
+        try:
+            new = PublicKey.from_pem(str(entry.get("public_key")).encode())
+        except AuditError:
+            self.find(index, "key rotation carries no valid public key")
+            return
+        old = self.active.get(str(entry.get("previous_keyid")))
+        message = sealed.pae()
+        signed = {
+            s.keyid
+            for s in sealed.signatures
+            if _verifies(s.keyid, s.sig, message, [old, new])
+        }
+        if (
+            new.keyid != entry.get("keyid")
+            or old is None
+            or not {old.keyid, new.keyid} <= signed
+        ):
+            self.find(
+                index,
+                f"key rotation to {new.keyid[:16]} is not signed by both "
+                "a trusted key and the new key",
+            )
+            return
+        del self.active[old.keyid]
+        self.active[new.keyid] = self.known[new.keyid] = new
+
+    def _add_leaf(self, index: int, leaf: bytes, key: str | None) -> None:
+        self.state.add(leaf)
+        self.expected = index + 1
+        self.last_index = index
+        if key is not None:
+            self.spill.record(index, key)
+        if self.since and self.state.size == self.since.checkpoint.size:
+            self.since_root = self.state.compact.root()
+
+    # --- 3. derived and other files ---------------------------------------
+
+    def _idempotency(self, head: str) -> None:
+        for path, data in self.store.walk(head, layout.IDEMPOTENCY):
+            problem = self.spill.claim(path, data, self.state.size)
+            if problem is not None:
+                self.find(problem[0], problem[1], path)
+        for index, path in self.spill.unclaimed():
+            self.find(
+                index,
+                f"its idempotency file {path} is missing or names another "
+                "entry (a repeated key?)",
+            )
+
+    def _compact_range(self, head: str) -> None:
+        data = self.store.read(head, layout.COMPACT_RANGE)
+        try:
+            stored = decode_state(data) if data is not None else None
+        except AuditError:
+            stored = None
+        if stored is None or stored.encode() != self.state.encode():
+            self.find(None, "does not match the entries", layout.COMPACT_RANGE)
+
+    def _keys(self, head: str) -> None:
+        for path, data in self.store.walk(head, layout.KEYS):
+            match = layout.KEY_NAME.fullmatch(path.split("/", 1)[1])
+            try:
+                keyid = PublicKey.from_pem(data).keyid
+            except AuditError:
+                keyid = None
+            if match is None or keyid != match[1]:
+                self.find(None, "stray or mislabelled key file", path)
+
+    def _top_level(self, head: str) -> None:
+        for name in self.store.list(head, ""):
+            if name not in layout.TOP_LEVEL:
+                self.find(None, "stray file", name)
+
+    # --- 4. checkpoints ---------------------------------------------------
+
+    def _against_checkpoint(self, note: SignedCheckpoint | None) -> None:
+        if note is None:
+            return
+        signed = open_note(note.text, self.active.values()).signed_by
+        last = self.state.size - 1
+        if not signed:
+            self.find(
+                None,
+                f"the checkpoint (size {note.checkpoint.size}) is not signed "
+                "by a trusted key",
+                layout.CHECKPOINT,
+            )
+        if note.checkpoint.size != self.state.size:
+            self.find(
+                last if last >= 0 else None,
+                f"the checkpoint says the log has {note.checkpoint.size} "
+                f"entries, the branch has {self.state.size}",
+            )
+        elif note.checkpoint.root != self.state.compact.root():
+            self.find(
+                last if last >= 0 else None,
+                "the checkpoint's root does not match entries 0.." + str(last),
+            )
+
+    def _against_since(self) -> None:
+        if self.since is None:
+            return
+        old = self.since.checkpoint
+        if not open_note(self.since.text, self.known.values()).signed_by:
+            raise AuditError(
+                "the checkpoint given with --since is not signed by a trusted key"
+            )
+        if old.origin != self.report.origin:
+            self.find(
+                None,
+                f"the checkpoint given with --since is of another log ({old.origin})",
+            )
+        if old.size > self.state.size:
+            self.find(
+                self.state.size,
+                f"truncated: the log has {self.state.size} entries, the "
+                f"checkpoint given with --since had {old.size}",
+            )
+        elif self.since_root != old.root:
+            root = base64.b64encode(old.root).decode()
+            self.find(
+                old.size - 1,
+                f"entries 0..{old.size - 1} no longer hash to the root {root} "
+                "of the checkpoint given with --since: the history was rewritten",
+            )
+
+
+def _malformed(entry: dict[str, Any]) -> str:
+    problems = []
+    if entry.get("format") != 1:
+        problems.append("format is not 1")
+    if entry.get("kind") not in KINDS:
+        problems.append(f"unknown kind {entry.get('kind')!r}")
+    for name in ("time", "repo", "idempotency_key"):
+        if not isinstance(entry.get(name), str):
+            problems.append(f"{name} is missing")
+    return "; ".join(problems)
+
+
+def _verifies(
+    keyid: str, sig: bytes, message: bytes, keys: list[PublicKey | None]
+) -> bool:
+    return any(
+        k is not None and k.keyid == keyid and k.verify(sig, message) for k in keys
+    )
+
+
+def report_json(report: VerifyReport) -> str:
+    """Return the report as indented JSON text."""
+    return json.dumps(report.to_json(), indent=2)
