@@ -40,7 +40,7 @@ ATTEMPTS = 4
 MAX_BACKOFF = 30.0
 MAX_RETRY_AFTER = 300.0
 TEXT_LIMIT = 40_000
-STATE_FILE = "slack-notices.sqlite3"
+STATE_FILE = "notices.sqlite3"
 #: The only environment variables a repository's config may name for Slack.
 SECRET_PREFIXES = ("CHANGEBOT_SLACK_", "SLACK_")
 _MENTION = re.compile(r"<(?=[!@#])")

@@ -2,39 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 from changebot.deploy.summary import PullLine, Summary
+
+
+class Environment(Protocol):
+    """An environment of the config's ``deployments`` section."""
+
+    @property
+    def protected(self) -> bool: ...
 
 
 @dataclass(frozen=True)
 class GatePolicy:
     """What keeps a deployment out of an environment.
 
-    Read from ``deployments.<environment>.gate`` in `.changebot.yml`; by
-    default unrecorded commits and bypassed PRs are refused, overrides pass
-    (an override is itself a recorded, approved exception).
+    Only a protected environment (``deployments.<name>.protected`` in
+    `.changebot.yml`) is guarded. There, unrecorded commits and bypassed PRs
+    are refused; overrides pass, being recorded and approved exceptions.
     """
 
+    protected: bool = True
     unrecorded: bool = True
     bypassed: bool = True
     overridden: bool = False
 
     @classmethod
-    def from_config(
-        cls, deployments: Mapping[str, Any] | None, environment: str
-    ) -> GatePolicy:
-        """Return the policy of ``environment`` from the ``deployments`` section."""
-        settings = ((deployments or {}).get(environment) or {}).get("gate") or {}
-        if settings is False:
-            return cls(unrecorded=False, bypassed=False)
-        return cls(
-            unrecorded=bool(settings.get("unrecorded", True)),
-            bypassed=bool(settings.get("bypassed", True)),
-            overridden=bool(settings.get("overridden", False)),
-        )
+    def for_environment(cls, environment: Environment | None) -> GatePolicy:
+        """Return the policy of an environment of the config (None: unknown)."""
+        return cls(protected=bool(environment and environment.protected))
 
 
 @dataclass(frozen=True)
@@ -50,11 +48,11 @@ class GateDecision:
 def decide(summary: Summary, policy: GatePolicy) -> GateDecision:
     """Approve the deployment unless its range breaks ``policy``."""
     # Only what reaches the environment matters: a rollback removes changes.
-    unrecorded = summary.added.unrecorded if policy.unrecorded else ()
+    unrecorded = summary.added.unrecorded
     bypassed = tuple(p for p in summary.added.pulls if p.bypassed)
     overridden = tuple(p for p in summary.added.pulls if p.overridden)
-    refused = (
-        bool(unrecorded)
+    refused = policy.protected and (
+        (policy.unrecorded and bool(unrecorded))
         or (policy.bypassed and bool(bypassed))
         or (policy.overridden and bool(overridden))
     )

@@ -1,0 +1,203 @@
+"""A deployment summary in each place it goes, each within that place's limit.
+
+Lists are cut by whole items and end with "and N more" plus the compare
+link; only a single item longer than a whole block is cut inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from changebot.deploy.gate import GateDecision, GatePolicy
+from changebot.deploy.summary import Side, Summary
+from changebot.render import render
+
+#: Slack: https://api.slack.com/reference/block-kit/blocks
+SLACK_BLOCKS = 50
+SLACK_SECTION = 3_000
+SLACK_HEADER = 150
+SLACK_FALLBACK = 3_000
+#: Slack cuts a message's text at 40,000 characters; keep the blocks within it.
+SLACK_TOTAL = 40_000
+#: GitHub: deployment status description, job summary, PR comment.
+STATUS_DESCRIPTION = 140
+JOB_SUMMARY_BYTES = 1024 * 1024
+COMMENT_CHARS = 65_536
+UNRECORDED_SHOWN = 40
+
+
+@dataclass(frozen=True)
+class PullComment:
+    """The comment one PR gets about one environment, found again by marker."""
+
+    number: int
+    marker: str
+    body: str
+
+
+def marker_for(environment: str) -> str:
+    """Return the hidden marker of the deployment comment for ``environment``."""
+    return f"<!-- changebot:deployment:{environment} -->"
+
+
+# --- Slack ------------------------------------------------------------------
+
+
+def slack_message(summary: Summary) -> tuple[str, list[dict[str, Any]]]:
+    """Return the plain-text fallback and the Block Kit blocks of a summary."""
+    fallback = render("slack/deployment_fallback.txt", s=summary).strip()
+    header = render("slack/deployment_header.txt", s=summary).strip()
+    intro = render("slack/deployment_intro.mrkdwn", s=summary).strip()
+    blocks = [_header(header), _section(intro)]
+
+    unrecorded = _unrecorded_section(summary)
+    reserved = len(blocks) + len(unrecorded) + 1  # the last one: "and N more"
+    items = list(_items(summary, "slack/pull.mrkdwn", "slack/push.mrkdwn"))
+    room = min(SLACK_BLOCKS - reserved, SLACK_TOTAL // SLACK_SECTION)
+    sections, omitted = pack(items, SLACK_SECTION, room)
+
+    blocks += [_section(text) for text in sections] + unrecorded
+    if omitted:
+        more = render(
+            "slack/more.mrkdwn", omitted=omitted, compare_url=summary.compare_url
+        )
+        blocks.append(_section(more.strip()))
+    return _cut(fallback, SLACK_FALLBACK), blocks
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": _cut(text, SLACK_HEADER)},
+    }
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": _cut(text, SLACK_SECTION)},
+    }
+
+
+def _unrecorded_section(summary: Summary) -> list[dict[str, Any]]:
+    shas = summary.unrecorded
+    if not shas:
+        return []
+    shown = shas[:UNRECORDED_SHOWN]
+    text = render(
+        "slack/unrecorded.mrkdwn",
+        shas=shown,
+        total=len(shas),
+        omitted=len(shas) - len(shown),
+    )
+    return [_section(text.strip())]
+
+
+# --- GitHub -----------------------------------------------------------------
+
+
+def status_description(summary: Summary) -> str:
+    """Return the deployment status description (140 characters at most)."""
+    return _cut(render("deploy/status.txt", s=summary).strip(), STATUS_DESCRIPTION)
+
+
+def pull_comments(summary: Summary) -> list[PullComment]:
+    """Return the comment for each PR the deployment adds or removes."""
+    marker = marker_for(summary.environment)
+    comments = []
+    for direction, side in _sides(summary):
+        for pull in side.pulls:
+            body = render(
+                "deploy/pull_comment.md", s=summary, direction=direction, marker=marker
+            )
+            comments.append(
+                PullComment(pull.number, marker, _cut(body.strip(), COMMENT_CHARS))
+            )
+    return comments
+
+
+def job_summary(summary: Summary) -> str:
+    """Return the Markdown job summary of the Action (1 MiB at most)."""
+    head = render("deploy/summary.md", s=summary)
+    items = list(_items(summary, "deploy/pull.md", "deploy/push.md"))
+    items += [
+        render("deploy/unrecorded.md", sha=sha).strip() for sha in summary.unrecorded
+    ]
+
+    more = _more_markdown(10**9, summary)
+    budget = JOB_SUMMARY_BYTES - _utf8_len(head) - _utf8_len(more) - 1
+    kept, omitted = pack(items, budget, 1, size=_utf8_len)
+    text = head + "".join(chunk + "\n" for chunk in kept)
+    return text + (_more_markdown(omitted, summary) if omitted else "")
+
+
+def _more_markdown(omitted: int, summary: Summary) -> str:
+    return render("deploy/more.md", omitted=omitted, compare_url=summary.compare_url)
+
+
+def gate_reason(summary: Summary, decision: GateDecision, policy: GatePolicy) -> str:
+    """Return the words the gate posts back with its answer."""
+    text = render("deploy/gate.md", s=summary, d=decision, p=policy).strip()
+    return _cut(text, COMMENT_CHARS)
+
+
+# --- fitting ------------------------------------------------------------------
+
+
+def pack(
+    items: Sequence[str],
+    limit: int,
+    chunks: int,
+    *,
+    size: Callable[[str], int] = len,
+    separator: str = "\n",
+) -> tuple[list[str], int]:
+    """Pack whole items into at most ``chunks`` texts of at most ``limit`` each.
+
+    Return the texts and the number of items left out. An item longer than
+    ``limit`` on its own is cut to fit.
+    """
+    packed: list[str] = []
+    current: list[str] = []
+    used = 0
+    for count, item in enumerate(items):
+        item = _cut(item, limit) if size(item) > limit else item
+        extra = size(item) + (size(separator) if current else 0)
+        if current and used + extra > limit:
+            packed.append(separator.join(current))
+            current, used = [], 0
+            extra = size(item)
+        if len(packed) == chunks:
+            return packed, len(items) - count
+        current.append(item)
+        used += extra
+    if current:
+        packed.append(separator.join(current))
+    return packed, 0
+
+
+def _items(summary: Summary, pull_template: str, push_template: str) -> Iterator[str]:
+    for direction, side in _sides(summary):
+        for pull in side.pulls:
+            yield render(pull_template, pull=pull, direction=direction).strip()
+        for push in side.pushes:
+            yield render(push_template, push=push, direction=direction).strip()
+
+
+def _sides(summary: Summary) -> Iterator[tuple[str, Side]]:
+    yield "added", summary.added
+    yield "removed", summary.removed
+
+
+def _utf8_len(text: str) -> int:
+    return len(text.encode())
+
+
+def _cut(text: str, limit: int) -> str:
+    """Cut ``text`` to ``limit`` characters at a space, keeping its line breaks."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
