@@ -2,8 +2,12 @@
 
 One scenario per capability the flows rely on: a PR touching an infra path
 with its files across pages, reviews, the check run, the summary comment,
-merges with every merge method, the audit branch under concurrent writers,
-and refused credentials.
+merges with every merge method, deployments, webhook deliveries, the audit
+branch under concurrent writers, and refused credentials.
+
+Every request the adapter sends is recorded, and after each test checked
+against GitHub's published OpenAPI description: the operation exists, its
+query parameters are declared, and its body validates against the schema.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jsonschema
 import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from changebot.adapters.github import GitHubForge
+from changebot.adapters.github import GitHubForge, RequesterSend
 from changebot.adapters.githubauth import AppAuth, InstallationToken
 from changebot.adapters.githubstore import GitDataStore
 from changebot.errors import ForgeError, NotFound
@@ -29,28 +34,101 @@ pytestmark = pytest.mark.e2e
 MARKER = "<!-- changebot:summary -->"
 
 
+Sent = list[tuple[str, str, dict[str, Any], Any]]
+
+
+class Recorder:
+    """Sends like the adapter does, and remembers every request."""
+
+    def __init__(self, base_url: str, sent: Sent) -> None:
+        self._send = RequesterSend(base_url)
+        self._sent = sent
+
+    def __call__(
+        self,
+        method: str,
+        target: str,
+        query: dict[str, Any],
+        headers: dict[str, str],
+        body: Any,
+    ) -> Any:
+        self._sent.append((method, target, dict(query), body))
+        return self._send(method, target, query, headers, body)
+
+
+@pytest.fixture
+def sent(openapi: Any) -> Any:
+    """Collect the test's requests; check them against GitHub's description."""
+    requests_sent: Sent = []
+    yield requests_sent
+    problems = [
+        problem
+        for method, target, query, body in requests_sent
+        if (problem := _problem(openapi, method, target, query, body))
+    ]
+    assert requests_sent
+    assert problems == []
+
+
+def _problem(
+    openapi: Any, method: str, target: str, query: dict[str, Any], body: Any
+) -> str | None:
+    try:
+        operation = openapi.operation(method, target)
+        if body is not None or (operation.spec.get("requestBody") or {}).get(
+            "required"
+        ):
+            openapi.validate_request(method, target, body)
+    except (KeyError, jsonschema.ValidationError) as err:
+        return f"{method} {target}: {getattr(err, 'message', err)}"
+    declared = _query_parameters(openapi, operation)
+    unknown = sorted(set(query) - set(declared))
+    if unknown:
+        return f"{method} {operation.template}: undeclared query {unknown}"
+    for name, value in query.items():
+        schema = declared[name]
+        if schema.get("type") == "integer":
+            value = int(value)
+        try:
+            jsonschema.validate(value, schema)
+        except jsonschema.ValidationError as err:
+            return f"{method} {operation.template}: {name}={value}: {err.message}"
+    return None
+
+
+def _query_parameters(openapi: Any, operation: Any) -> dict[str, dict[str, Any]]:
+    """Return the query parameters an operation declares, with their schemas."""
+    found = {}
+    for parameter in operation.spec.get("parameters", []):
+        if "$ref" in parameter:
+            name = parameter["$ref"].rsplit("/", 1)[-1]
+            parameter = openapi.rest["components"]["parameters"][name]
+        if parameter["in"] == "query":
+            found[parameter["name"]] = parameter.get("schema", {})
+    return found
+
+
 @pytest.fixture
 def calls() -> list[tuple[str, str, int, int | None]]:
     return []
 
 
 @pytest.fixture
-def forge(simulator: Any, calls: list[Any]) -> GitHubForge:
-    app = simulator.app
-    return GitHubForge.for_app(
-        app_id=app["id"],
-        private_key=app["private_key"],
-        base_url=simulator.base_url,
-        on_response=lambda *call: calls.append(call),
-    )
+def adapter(simulator: Any, sent: Sent) -> Any:
+    """Return a factory of adapters (each with empty caches, like a process)."""
+
+    def make(on_response: Any = None, private_key: str | None = None) -> GitHubForge:
+        app = simulator.app
+        auth = AppAuth(app["id"], private_key or app["private_key"], simulator.base_url)
+        send = Recorder(simulator.base_url, sent)
+        return GitHubForge(auth, on_response=on_response, send=send)
+
+    return make
 
 
-def fresh(forge: GitHubForge, simulator: Any) -> GitHubForge:
-    """Return a second adapter with empty caches, as another process has."""
-    app = simulator.app
-    return GitHubForge.for_app(
-        app_id=app["id"], private_key=app["private_key"], base_url=simulator.base_url
-    )
+@pytest.fixture
+def forge(adapter: Any, calls: list[Any]) -> GitHubForge:
+    return adapter(on_response=lambda *call: calls.append(call))
 
 
 def infra_pull(repo: Any, files: int = 120) -> int:
@@ -151,14 +229,14 @@ def test_team_members_and_permissions(forge, seeded_repo):
 # --- the check run and the comment -------------------------------------------
 
 
-def test_check_run_is_upserted_by_name_on_the_head(forge, simulator, seeded_repo):
+def test_check_run_is_upserted_by_name_on_the_head(
+    forge, adapter, simulator, seeded_repo
+):
     number = infra_pull(seeded_repo, files=2)
     head = forge.pull("acme/infra", number).head_sha
 
     forge.set_check_run("acme/infra", report(head, "failure", "needs platform"))
-    fresh(forge, simulator).set_check_run(
-        "acme/infra", report(head, "success", "all rules pass")
-    )
+    adapter().set_check_run("acme/infra", report(head, "success", "all rules pass"))
 
     (run,) = simulator.check_runs("acme/infra", "changebot")
     assert run.head_sha == head
@@ -167,14 +245,12 @@ def test_check_run_is_upserted_by_name_on_the_head(forge, simulator, seeded_repo
     assert len(run.annotations) == 120
 
 
-def test_summary_comment_is_edited_in_place(forge, simulator, seeded_repo):
+def test_summary_comment_is_edited_in_place(forge, adapter, simulator, seeded_repo):
     number = infra_pull(seeded_repo, files=2)
     seeded_repo.call("dev", "POST", f"issues/{number}/comments", json={"body": "hi"})
 
     forge.upsert_comment("acme/infra", number, MARKER, f"{MARKER}\nfirst")
-    fresh(forge, simulator).upsert_comment(
-        "acme/infra", number, MARKER, f"{MARKER}\nsecond"
-    )
+    adapter().upsert_comment("acme/infra", number, MARKER, f"{MARKER}\nsecond")
 
     bodies = [c.body for c in simulator.comments("acme/infra", number)]
     assert bodies == ["hi", f"{MARKER}\nsecond"]
@@ -215,6 +291,54 @@ def test_an_open_pull_is_not_merged(forge, seeded_repo):
         forge.merged_pull("acme/infra", 999)
 
 
+# --- deployments and webhook deliveries ---------------------------------------
+
+
+def test_deployments_carry_their_latest_status(forge, seeded_repo):
+    first = seeded_repo.call(
+        None, "POST", "deployments", json={"ref": "main", "environment": "production"}
+    )
+    second = seeded_repo.call(
+        None, "POST", "deployments", json={"ref": "main", "environment": "production"}
+    )
+    seeded_repo.call(
+        None, "POST", "deployments", json={"ref": "main", "environment": "staging"}
+    )
+
+    forge.set_deployment_status("acme/infra", first["id"], "success", "deployed " * 40)
+    forge.set_deployment_status(
+        "acme/infra", second["id"], "in_progress", "rolling", "https://ci.example/1"
+    )
+
+    newest, oldest = forge.deployments("acme/infra", "production")
+    assert (newest.id, newest.state) == (second["id"], "in_progress")
+    assert (oldest.id, oldest.state) == (first["id"], "success")
+    assert newest.sha == seeded_repo.head()
+    statuses = seeded_repo.call(None, "GET", f"deployments/{first['id']}/statuses")
+    assert len(statuses[0]["description"]) == 140
+
+
+def test_failed_deliveries_are_listed_and_redelivered(forge, simulator, seeded_repo):
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    received: list[str] = []
+    simulator.set_webhook_sink(
+        lambda headers, body: received.append(headers["X-GitHub-Event"]) or 200
+    )
+    simulator.drop_webhooks()
+    infra_pull(seeded_repo, files=1)
+    simulator.drop_webhooks(False)
+
+    failed = forge.failed_deliveries(since)
+
+    assert "pull_request" in {d.event for d in failed}
+    assert all(not 200 <= d.status_code < 300 for d in failed)
+    assert received == []
+    for delivery in failed:
+        forge.redeliver(delivery.id)
+    assert forge.failed_deliveries(since) == []
+    assert sorted(received) == sorted(d.event for d in failed)
+
+
 # --- the audit branch through the git data API -------------------------------
 
 
@@ -227,7 +351,7 @@ def test_concurrent_audit_appends_lose_and_duplicate_nothing(forge, seeded_repo)
         try:
             for n in range(each):
                 _append(store, f"w{writer}-{n}".encode())
-        except BaseException as err:  # noqa: BLE001 - reported by the test
+        except BaseException as err:  # reported by the assertion below
             failures.append(err)
 
     threads = [threading.Thread(target=append, args=(w,)) for w in range(writers)]
@@ -262,14 +386,14 @@ def _append(store: GitDataStore, payload: bytes) -> None:
 # --- credentials ---------------------------------------------------------------
 
 
-def test_a_bad_app_jwt_is_refused(simulator, seeded_repo):
+def test_a_bad_app_jwt_is_refused(adapter, seeded_repo):
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = stranger.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    forge = GitHubForge(AppAuth(simulator.app["id"], pem, simulator.base_url))
+    forge = adapter(private_key=pem)
 
     with pytest.raises(ForgeError) as caught:
         forge.default_branch("acme/infra")

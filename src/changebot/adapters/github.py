@@ -39,6 +39,7 @@ from changebot.adapters.githubtransport import (
     Clock,
     NoAnswer,
     ResponseHook,
+    Send,
     Sleep,
     Transport,
 )
@@ -145,10 +146,11 @@ class GitHubForge:
         sleep: Sleep = time.sleep,
         clock: Clock = time.time,
         policy: RetryPolicy | None = None,
+        send: Send | None = None,
     ) -> None:
         self.auth = auth
         self.transport = Transport(
-            RequesterSend(auth.base_url),
+            send or RequesterSend(auth.base_url),
             policy=policy,
             sleep=sleep,
             clock=clock,
