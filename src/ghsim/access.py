@@ -233,7 +233,9 @@ def create_team(call: Call, org: str) -> Reply:
             "repos_count": len(team.repos),
             "created_at": now().strftime("%Y-%m-%dT%H:%M:%SZ"),
             "updated_at": now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "organization": shapes.organization(call.hub.base_url, _org(call, org)),
+            "organization": shapes.organization(
+                call.hub.base_url, _org(call, org), full=True
+            ),
         },
     )
 

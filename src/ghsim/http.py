@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -28,6 +30,20 @@ from ghsim.routing import ANONYMOUS, ROUTES, ApiError, Call, Reply
 log = logging.getLogger(__name__)
 
 GHES_PREFIX = "/api/v3"
+EXCHANGES_KEPT = 10_000
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its answer, kept so tests can check them against the schemas."""
+
+    method: str
+    path: str  # as sent, percent-encoding kept
+    query: dict[str, str]
+    request: Any
+    status: int
+    response: Any
+    actor: str
 
 
 def url_map() -> Map:
@@ -51,6 +67,7 @@ class Application:
         self.hub = hub
         self.map = url_map()
         self.handlers = {(r.method, r.rule): r.handler for r in ROUTES}
+        self.exchanges: deque[Exchange] = deque(maxlen=EXCHANGES_KEPT)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
@@ -69,7 +86,23 @@ class Application:
             reply = self._dispatch(request, path, actor)
         except ApiError as err:
             reply = Reply(err.status, err.body(), err.headers)
+        self._remember(request, actor, reply)
         return self._response(reply, self.hub.count_call(actor))
+
+    def _remember(self, request: Request, actor: Any, reply: Reply) -> None:
+        raw = str(request.environ.get("RAW_URI") or request.path).split("?", 1)[0]
+        body = request.get_json(silent=True) if request.get_data() else None
+        self.exchanges.append(
+            Exchange(
+                request.method,
+                raw,
+                dict(request.args.items()),
+                body,
+                reply.status,
+                reply.body,
+                f"{actor.kind}:{actor.login or ''}",
+            )
+        )
 
     def _dispatch(self, request: Request, path: str, actor: Any) -> Reply:
         adapter = self.map.bind("sim", path_info=path)

@@ -12,8 +12,6 @@ from ghsim.hub import Hub
 from ghsim.routing import Call, Reply, not_found, route
 from ghsim.state import Repo, now, stamp
 
-_RULES: dict[tuple[int, str], dict[str, Any]] = {}
-
 
 def rule_shape(
     hub: Hub, repo: Repo, branch: str, body: dict[str, Any], ident: int
@@ -75,13 +73,13 @@ def protect(call: Call, owner: str, name: str, branch: str) -> dict[str, Any]:
     repo = call.hub.repo(call, owner, name, need="admin")
     if repo.git.resolve(f"refs/heads/{branch}") is None:
         raise not_found()
-    key = (repo.id, branch)
-    action = "edited" if key in _RULES else "created"
-    ident = _RULES.get(key, {}).get("id") or call.hub.world.new_id()
-    _RULES[key] = rule_shape(call.hub, repo, branch, dict(call.body or {}), ident)
+    action = "edited" if branch in repo.protections else "created"
+    ident = repo.protections.get(branch, {}).get("id") or call.hub.world.new_id()
+    rule = rule_shape(call.hub, repo, branch, dict(call.body or {}), ident)
+    repo.protections[branch] = rule
     call.hub.event(
         "branch_protection_rule",
-        {"action": action, "rule": _RULES[key]},
+        {"action": action, "rule": rule},
         repo=repo,
         sender=call.login,
     )
@@ -97,7 +95,7 @@ def protect(call: Call, owner: str, name: str, branch: str) -> dict[str, Any]:
 def unprotect(call: Call, owner: str, name: str, branch: str) -> Reply:
     """Remove a branch's protection and send `branch_protection_rule` deleted."""
     repo = call.hub.repo(call, owner, name, need="admin")
-    rule = _RULES.pop((repo.id, branch), None)
+    rule = repo.protections.pop(branch, None)
     if rule is None:
         raise not_found()
     call.hub.event(

@@ -126,8 +126,13 @@ def _create_repo(call: Call, owner: str) -> Repo:
 
 @route("GET", "/repos/<owner>/<name>")
 def get_repo(call: Call, owner: str, name: str) -> dict[str, Any]:
-    """Return a repository with the caller's permissions."""
-    return call.hub.repo_shape(call.hub.repo(call, owner, name), call.actor)
+    """Return a repository with the caller's permissions and its organization."""
+    repo = call.hub.repo(call, owner, name)
+    shaped = call.hub.repo_shape(repo, call.actor)
+    account = call.hub.world.account(repo.owner)
+    if account.type == "Organization":
+        shaped["organization"] = shapes.user(call.hub.base_url, account)
+    return shaped
 
 
 @route("PATCH", "/repos/<owner>/<name>")

@@ -62,10 +62,10 @@ def full_user(base: str, account: Account) -> dict[str, Any]:
     }
 
 
-def organization(base: str, org: Account) -> dict[str, Any]:
-    """Return an organization-simple."""
+def organization(base: str, org: Account, full: bool = False) -> dict[str, Any]:
+    """Return an organization-simple (or, with ``full``, a team-organization)."""
     api = f"{base}/orgs/{org.login}"
-    return {
+    shaped: dict[str, Any] = {
         "login": org.login,
         "id": org.id,
         "node_id": node_id("Organization", org.id),
@@ -79,6 +79,21 @@ def organization(base: str, org: Account) -> dict[str, Any]:
         "avatar_url": f"{base}/avatars/{org.login}",
         "description": None,
     }
+    if full:
+        shaped |= {
+            "html_url": f"{base}/{org.login}",
+            "has_organization_projects": False,
+            "has_repository_projects": False,
+            "public_repos": 0,
+            "public_gists": 0,
+            "followers": 0,
+            "following": 0,
+            "type": "Organization",
+            "created_at": stamp(org.created_at),
+            "updated_at": stamp(org.created_at),
+            "archived_at": None,
+        }
+    return shaped
 
 
 _REPO_TEMPLATES = {
@@ -176,8 +191,6 @@ def repository(
         "network_count": 0,
         "subscribers_count": 0,
     }
-    if owner.type == "Organization":
-        shaped["organization"] = user(base, owner)
     if viewer:
         shaped["permissions"] = permissions(world.permission(repo, viewer))
     return shaped

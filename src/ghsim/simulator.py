@@ -28,7 +28,7 @@ from ghsim import (  # noqa: F401  # noqa: F401
     reviews,
 )
 from ghsim.faults import Fault
-from ghsim.http import Application
+from ghsim.http import Application, Exchange
 from ghsim.hub import Hub
 from ghsim.state import CheckRun, Comment, Pull, Repo
 from ghsim.webhooks import Delivery
@@ -179,6 +179,10 @@ class Simulator:
     def deliveries(self, event: str | None = None) -> list[Delivery]:
         """Return webhook deliveries (of ``event``), oldest first."""
         return self.hub.hooks.events(event)
+
+    def exchanges(self) -> list[Exchange]:
+        """Return the recent requests and answers, oldest first (for schema checks)."""
+        return list(self.wsgi.exchanges)
 
     def git_dir(self, full_name: str) -> Path:
         """Return the bare repository behind ``full_name``."""

@@ -194,6 +194,8 @@ class Repo:
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
     statuses: list[Status] = field(default_factory=list)
     deployments: dict[int, Deployment] = field(default_factory=dict)
+    #: branch -> its protection rule, as the webhook shows it.
+    protections: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_number: int = 1
 
     @property
