@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,18 +20,16 @@ XSS = "<script>alert('owned')</script> **bold** [click](javascript:alert(1))"
 
 
 @pytest.fixture()
-def github(tmp_path: Path) -> Iterator[Simulator]:
+def github(simulator: Simulator) -> Simulator:
     """Return a simulated GitHub: alice reads acme/app and acme/secret, bob acme/app."""
-    sim = Simulator(tmp_path / "github").start()
-    admin = sim.client("acme-admin")
+    admin = simulator.client("acme-admin")
     for name in ("app", "secret"):
         admin.post("/orgs/acme/repos", json={"name": name, "private": True})
     for repo, login in (("app", "alice"), ("secret", "alice"), ("app", "bob")):
         admin.put(
             f"/repos/acme/{repo}/collaborators/{login}", json={"permission": "pull"}
         )
-    yield sim
-    sim.stop()
+    return simulator
 
 
 @pytest.fixture()

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from changebot.errors import AuditError
 from changebot.index import schema, tree
 from changebot.index.rows import Row, row_of
 from changebot.ports import AuditStore
@@ -105,8 +106,8 @@ class Indexer:
             _forget(db, name)
             log_id, size = _log_id(db, name, store.origin), 0
 
-        envelopes = (data for _, data in _new_files(store, head, size))
-        added = _insert(db, log_id, (row_of(e) for e in envelopes))
+        files = _new_files(store, head, size)
+        added = _insert(db, log_id, _readable_rows(name, files))
         checkpoint = store.read(head, "checkpoint")
         db.execute(
             "UPDATE logs SET head = ?, checkpoint = ? WHERE id = ?",
@@ -114,6 +115,22 @@ class Indexer:
         )
         log.info("audit index updated", extra={"log": name, "added": added})
         return added
+
+
+def _readable_rows(name: str, files: Iterable[tuple[str, bytes]]) -> Iterator[Row]:
+    """Yield the rows of entry files, skipping (and logging) unreadable ones.
+
+    NOTE: an unreadable file is the verifier's to report; the index keeps
+    showing every entry it can read.
+    """
+    for path, data in files:
+        try:
+            yield row_of(data, _index_of(path))
+        except (AuditError, KeyError, ValueError, TypeError) as err:
+            log.warning(
+                "unreadable audit entry",
+                extra={"log": name, "path": path, "error": str(err)},
+            )
 
 
 def _log_id(db: sqlite3.Connection, name: str, origin: str) -> int:
@@ -156,7 +173,9 @@ def _still_there(
     ).fetchone()
     for number, path in _entry_paths(store, head, index):
         data = store.read(head, path) if number == index else None
-        return row is not None and data is not None and row_of(data).leaf == row[0]
+        return (
+            row is not None and data is not None and row_of(data, index).leaf == row[0]
+        )
     return False
 
 

@@ -54,7 +54,10 @@ def refresh(
 
 def verification_of(report: VerifyReport) -> Verification:
     """Return the browser's record of a verifier's report."""
-    findings = [Finding(f.line(), f.index) for f in report.findings]
+    findings = [
+        Finding(f.message if f.index is not None else f.line(), f.index)
+        for f in report.findings
+    ]
     if report.error is not None:
         findings.insert(0, Finding(report.error))
     return Verification(

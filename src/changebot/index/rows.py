@@ -59,12 +59,17 @@ def decode(envelope: bytes) -> tuple[dict[str, Any], bytes, dict[str, Any]]:
     return outer, payload, entry
 
 
-def row_of(envelope: bytes) -> Row:
-    """Return the index row of one envelope file's bytes."""
+def row_of(envelope: bytes, position: int | None = None) -> Row:
+    """Return the index row of one envelope file's bytes.
+
+    ``position`` is where the file lies on the branch; it wins over the index
+    the entry claims, so that a moved entry shows where it now is (the
+    verifier reports the mismatch).
+    """
     outer, payload, entry = decode(envelope)
     signatures = outer.get("signatures") or []
     return Row(
-        index=int(entry["index"]),
+        index=int(entry["index"]) if position is None else position,
         time=str(entry.get("time") or ""),
         kind=str(entry.get("kind") or ""),
         repo=str(entry.get("repo") or ""),

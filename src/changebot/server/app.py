@@ -26,5 +26,17 @@ def create_app(
     app.extensions["changebot"] = services
     app.register_blueprint(webhook.blueprint)
     app.register_blueprint(operations.blueprint)
+    _mount_browser(app, services.settings)
     log.info("web app ready", extra={"queue": services.queue.backend})
     return app
+
+
+def _mount_browser(app: Flask, settings: Settings) -> None:
+    """Mount the audit browser at /audit when an OAuth client is configured."""
+    from changebot.server.browser import BrowserConfig, register_browser
+
+    config = BrowserConfig.from_settings(settings)
+    if config is None:
+        log.info("audit browser off: CHANGEBOT_OAUTH_CLIENT_ID/SECRET are unset")
+        return
+    register_browser(app, config)

@@ -1,0 +1,202 @@
+"""Benchmark the audit browser: index build at 100,000 entries, page latency.
+
+1. Build an index of 100,000 entries through the indexer's own insert path
+   (envelopes made directly, their signatures random bytes), then index a
+   small, really signed log from a git branch for realism.
+2. Time a filtered list page and an entry page through the Flask app (with
+   a session whose repository access is already cached) and report p95.
+
+Run: `python -m benchmarks.bench_browser` (or through `python -m benchmarks`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from flask import Flask
+
+from changebot.adapters.git import GitStore
+from changebot.audit.log import AuditLog
+from changebot.audit.signing import SigningKey
+from changebot.index import Indexer
+from changebot.server.browser import BrowserConfig, register_browser
+from changebot.server.browser.guard import COOKIE, browser
+
+ENTRIES = int(os.environ.get("BENCH_BROWSER_ENTRIES", "100000"))
+SIGNED = 200
+SAMPLES = 200
+REPOS = [f"acme/service-{n}" for n in range(20)]
+AREAS = ["terraform", "k8s", "workflows", "secrets", "helm"]
+PEOPLE = [f"dev{n}" for n in range(50)]
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        index = root / "index.sqlite3"
+        built = _timed(lambda: Indexer(index).add("acme/audit", _envelopes(ENTRIES)))
+        signed = _timed(lambda: _signed_log(root, index))
+        client = _client(root, index)
+        listing = _latencies(client, _list_paths())
+        entry = _latencies(client, _entry_paths())
+    print(f"index build, {ENTRIES} entries: {built:.2f} s ({ENTRIES / built:,.0f}/s)")
+    print(f"index update, {SIGNED} signed entries from git: {signed:.2f} s")
+    print(f"filtered list page: p50 {_ms(listing, 50)} ms, p95 {_ms(listing, 95)} ms")
+    print(f"entry page: p50 {_ms(entry, 50)} ms, p95 {_ms(entry, 95)} ms")
+
+
+def _envelopes(count: int) -> Iterator[bytes]:
+    rng = random.Random(7)
+    start = 1_700_000_000
+    for index in range(count):
+        entry = _entry(rng, index, start + index * 60)
+        payload = json.dumps(entry, sort_keys=True, separators=(",", ":")).encode()
+        envelope = {
+            "payloadType": "application/vnd.changebot.entry+json",
+            "payload": base64.b64encode(payload).decode(),
+            "signatures": [
+                {"keyid": "0" * 64, "sig": base64.b64encode(rng.randbytes(64)).decode()}
+            ],
+        }
+        yield json.dumps(envelope).encode()
+
+
+def _entry(rng: random.Random, index: int, when: int) -> dict[str, object]:
+    kind = rng.choices(
+        ["change", "deployment", "override", "direct-push"], [80, 12, 4, 4]
+    )[0]
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
+    entry: dict[str, object] = {
+        "format": 1,
+        "index": index,
+        "prev": None,
+        "time": stamp,
+        "kind": kind,
+        "repo": rng.choice(REPOS),
+        "idempotency_key": f"bench-{index}",
+    }
+    number = rng.randint(1, 5000)
+    if kind == "change":
+        entry |= {
+            "pr": {"number": number, "title": f"Change {number}"},
+            "areas": rng.sample(AREAS, 2),
+            "author": rng.choice(PEOPLE),
+            "approvers": [{"login": rng.choice(PEOPLE), "commit": "b" * 40}],
+            "merger": rng.choice(PEOPLE),
+            "bypassed": rng.random() < 0.02,
+            "rationale": f"Why: {rng.choice(['scale', 'patch', 'rotate', 'upgrade'])} "
+            f"the {rng.choice(AREAS)} setup for ticket OPS-{number}",
+        }
+    elif kind == "deployment":
+        entry |= {
+            "environment": rng.choice(["staging", "production"]),
+            "pulls": [number, number + 1],
+            "deployer": rng.choice(PEOPLE),
+        }
+    elif kind == "override":
+        entry |= {
+            "pr": {"number": number},
+            "actor": rng.choice(PEOPLE),
+            "reason": "incident hotfix",
+            "granted": True,
+        }
+    else:
+        entry |= {
+            "ref": "refs/heads/main",
+            "pusher": rng.choice(PEOPLE),
+            "areas": ["k8s"],
+        }
+    return entry
+
+
+def _signed_log(root: Path, index: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(root / "audit")], check=True)
+    store = GitStore(root / "audit", origin="bench.test/audit@changebot/audit")
+    log = AuditLog(store, SigningKey.generate())
+    log.bootstrap([log.signer.public])
+    for n in range(SIGNED):
+        fields = {
+            "pr": {"number": n},
+            "areas": ["terraform"],
+            "author": "dev1",
+            "rationale": "Why: a signed entry for the benchmark",
+        }
+        log.append("change", "acme/signed", fields, f"signed-{n}")
+    Indexer(index).update("acme/signed-audit", store)
+
+
+def _client(root: Path, index: Path):  # type: ignore[no-untyped-def]
+    app = Flask("bench")
+    config = BrowserConfig(
+        index_path=index,
+        sessions_path=root / "sessions.sqlite3",
+        client_id="bench",
+        client_secret="bench",  # noqa: S106 -- no GitHub is asked in the benchmark
+        secure_cookies=False,
+        access_ttl=3600.0,
+    )
+    register_browser(app, config)
+    with app.app_context():
+        sessions = browser().sessions
+        session = sessions.start("bench", "unused-token")
+        sessions.remember_readable(session, set(REPOS[:10]) | {"acme/signed"})
+    client = app.test_client()
+    client.set_cookie(COOKIE, session.id, path="/audit")
+    return client
+
+
+def _list_paths() -> list[str]:
+    rng = random.Random(3)
+    filters = [
+        lambda: f"repo={rng.choice(REPOS[:10])}",
+        lambda: "kind=override",
+        lambda: f"area={rng.choice(AREAS)}&kind=change",
+        lambda: f"actor={rng.choice(PEOPLE)}",
+        lambda: "environment=production",
+        lambda: f"q={rng.choice(['rotate', 'upgrade secrets', 'OPS'])}",
+        lambda: "since=2023-12-01&until=2023-12-20",
+    ]
+    return [f"/audit/?{rng.choice(filters)()}" for _ in range(SAMPLES)]
+
+
+def _entry_paths() -> list[str]:
+    rng = random.Random(5)
+    return [
+        f"/audit/entries/acme/audit/{rng.randrange(ENTRIES)}" for _ in range(SAMPLES)
+    ]
+
+
+def _latencies(client, paths: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
+    times = []
+    for path in paths:
+        began = time.perf_counter()
+        answer = client.get(path)
+        times.append(time.perf_counter() - began)
+        if answer.status_code not in (200, 404):
+            raise SystemExit(f"{path} answered {answer.status_code}")
+    return times
+
+
+def _timed(step) -> float:  # type: ignore[no-untyped-def]
+    began = time.perf_counter()
+    step()
+    return time.perf_counter() - began
+
+
+def _ms(samples: list[float], percentile: int) -> str:
+    cut = statistics.quantiles(samples, n=100)[percentile - 1]
+    return f"{cut * 1000:.1f}"
+
+
+if __name__ == "__main__":
+    main()
