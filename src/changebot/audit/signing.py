@@ -82,7 +82,7 @@ class PublicKey:
     def from_vkey(cls, vkey: str) -> PublicKey:
         """Parse a signed-note verifier key ``name+hexhash+base64(0x01||key)``."""
         try:
-            name, hexhash, encoded = vkey.split("+")
+            name, hexhash, encoded = vkey.split("+", 2)
             blob = base64.b64decode(encoded, validate=True)
         except ValueError as err:
             raise KeyFileError(f"not a verifier key: {vkey[:40]!r}") from err

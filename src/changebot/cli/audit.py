@@ -24,9 +24,12 @@ from changebot.cli import main
 from changebot.errors import AuditError, ChangebotError, UsageError
 
 repo_option = click.option(
-    "--repo", "repo_path", required=True, type=click.Path(exists=True),
+    "--repo",
+    "repo_path",
+    required=True,
+    type=click.Path(exists=True),
     help="A clone that holds the audit branch.",
-)  # fmt: skip
+)
 branch_option = click.option("--branch", default=DEFAULT_BRANCH, show_default=True)
 
 
@@ -121,14 +124,16 @@ def checkpoint(repo_path: str, branch: str) -> None:
 
 
 def _filters(f: Any) -> Any:
-    for option in reversed([
-        click.option("--kind", type=click.Choice(sorted(KINDS))),
-        click.option("--for-repo", "subject", help="Only entries of OWNER/NAME."),
-        click.option("--area", help="Only entries that touch this area."),
-        click.option("--actor", help="Only entries this login took part in."),
-        click.option("--after", help="Only entries at or after this UTC time."),
-        click.option("--before", help="Only entries before this UTC time."),
-    ]):  # fmt: skip
+    for option in reversed(
+        [
+            click.option("--kind", type=click.Choice(sorted(KINDS))),
+            click.option("--for-repo", "subject", help="Only entries of OWNER/NAME."),
+            click.option("--area", help="Only entries that touch this area."),
+            click.option("--actor", help="Only entries this login took part in."),
+            click.option("--after", help="Only entries at or after this UTC time."),
+            click.option("--before", help="Only entries before this UTC time."),
+        ]
+    ):
         f = option(f)
     return f
 
@@ -313,8 +318,15 @@ def _write_csv(out: IO[str], entries: Iterator[dict[str, Any]]) -> None:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
-        writer.writerow([
-            entry.get("index"), entry.get("time"), entry.get("kind"), entry.get("repo"),
-            entry.get("idempotency_key"), " ".join(sorted(_actors(entry))),
-            " ".join(entry.get("areas") or []), json.dumps(entry, sort_keys=True),
-        ])  # fmt: skip
+        writer.writerow(
+            [
+                entry.get("index"),
+                entry.get("time"),
+                entry.get("kind"),
+                entry.get("repo"),
+                entry.get("idempotency_key"),
+                " ".join(sorted(_actors(entry))),
+                " ".join(entry.get("areas") or []),
+                json.dumps(entry, sort_keys=True),
+            ]
+        )
