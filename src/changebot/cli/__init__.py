@@ -39,6 +39,7 @@ def _register() -> None:
     # commands to `main`. One line per module of commands.
     import changebot.cli  # noqa: F401
     from changebot.cli import serve  # noqa: F401
+    from changebot.cli import audit, keys  # noqa: F401
     from changebot.cli import browse  # noqa: F401
     from changebot.cli import simulator  # noqa: F401
 
