@@ -343,7 +343,7 @@ def test_failed_deliveries_are_listed_and_redelivered(forge, simulator, seeded_r
 
 
 def test_concurrent_audit_appends_lose_and_duplicate_nothing(forge, seeded_repo):
-    writers, each = 4, 4
+    writers, each = 3, 3
     failures: list[BaseException] = []
 
     def append(writer: int) -> None:

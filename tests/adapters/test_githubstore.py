@@ -1,0 +1,78 @@
+"""The git-data audit store passes the AuditStore contract on the simulator.
+
+Each handle gets an adapter of its own (its own caches and token), as a
+second process or machine would have.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from contract.store_contract import *  # noqa: F403
+
+from changebot.adapters.github import GitHubForge
+from changebot.adapters.githubstore import GitDataStore
+
+REPO = "acme/audit"
+
+
+@pytest.fixture
+def store_factory(simulator: Any) -> Callable[[], tuple[Any, Any]]:
+    created = simulator.client("admin").post(
+        "/orgs/acme/repos", json={"name": "audit", "auto_init": True}
+    )
+    assert created.status_code == 201, created.text
+    app = simulator.app
+    branches = itertools.count()
+
+    def handle(branch: str) -> GitDataStore:
+        forge = GitHubForge.for_app(
+            app_id=app["id"],
+            private_key=app["private_key"],
+            base_url=simulator.base_url,
+        )
+        return GitDataStore(forge, REPO, branch)
+
+    def make() -> tuple[GitDataStore, Callable[[], GitDataStore]]:
+        branch = f"changebot/audit-{next(branches)}"
+        return handle(branch), lambda: handle(branch)
+
+    return make
+
+
+def test_origin_names_host_repository_and_branch(store_factory):
+    store, _ = store_factory()
+
+    host = store.origin.split("/", 1)[0]
+    assert store.origin == f"{host}/{REPO}@changebot/audit-0"
+    assert host.startswith("127.0.0.1:")
+
+
+def test_an_append_costs_the_same_calls_however_long_the_log(simulator):
+    calls: list[tuple[Any, ...]] = []
+    simulator.client("admin").post("/orgs/acme/repos", json={"name": "audit"})
+    app = simulator.app
+    forge = GitHubForge.for_app(
+        app_id=app["id"],
+        private_key=app["private_key"],
+        base_url=simulator.base_url,
+        on_response=lambda *call: calls.append(call),
+    )
+    store = GitDataStore(forge, REPO)
+    head = None
+    costs = []
+    for index in range(12):
+        calls.clear()
+        shard = f"entries/{index // 5}/{index}.json"
+        commit = store.write(
+            head, {shard: b"{}", "checkpoint": str(index).encode()}, "m"
+        )
+        assert store.advance(head, commit)
+        head = commit
+        costs.append(len(calls))
+
+    # two blobs, one tree, one commit, one ref move
+    assert set(costs[1:]) == {5}
