@@ -132,7 +132,11 @@ class Forge(Protocol):
     """What changebot reads from and writes to GitHub."""
 
     def pull(self, repo: str, number: int) -> PullFacts:
-        """Return the facts of a PR: files (all pages), commits, reviews, owners."""
+        """Return the facts of a PR: files (all pages), commits, reviews, owners.
+
+        Logins are lower-case. ``memberships`` is left empty: the flow fills
+        it from `team_members` for the teams its policy names.
+        """
         ...
 
     def file_at(self, repo: str, ref: str, path: str) -> str | None:
@@ -179,8 +183,10 @@ class Forge(Protocol):
         """Compare two commits, following every page of commits."""
         ...
 
-    def deployments(self, repo: str, environment: str) -> list[DeploymentRecord]:
-        """Return an environment's deployments, newest first."""
+    def deployments(
+        self, repo: str, environment: str, limit: int = 30
+    ) -> list[DeploymentRecord]:
+        """Return an environment's latest ``limit`` deployments, newest first."""
         ...
 
     def set_deployment_status(
