@@ -184,7 +184,7 @@ class Forge(Protocol):
         ...
 
     def deployments(
-        self, repo: str, environment: str, limit: int = 30
+        self, repo: str, environment: str, limit: int = 10
     ) -> list[DeploymentRecord]:
         """Return an environment's latest ``limit`` deployments, newest first."""
         ...

@@ -425,7 +425,7 @@ def test_deployments_carry_their_latest_state(forge):
         f"{REPO}/deployments",
         match=[
             matchers.query_param_matcher(
-                {"environment": "production", "per_page": "30"}
+                {"environment": "production", "per_page": "10"}
             )
         ],
         json=[

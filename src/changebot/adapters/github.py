@@ -477,7 +477,7 @@ class GitHubForge:
         return facts.comparison(first.data, commits)
 
     def deployments(
-        self, repo: str, environment: str, limit: int = 30
+        self, repo: str, environment: str, limit: int = 10
     ) -> list[DeploymentRecord]:
         """Return an environment's latest ``limit`` deployments, newest first."""
         answer = self.call(
