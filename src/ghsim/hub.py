@@ -34,6 +34,7 @@ class Hub:
         self.root = root
         self.world = World(root)
         self.app = AppIdentity(root, webhook_secret, token_ttl)
+        self.world.account(self.app.bot_login, "Bot")
         self.hooks = Webhooks(
             self.app.webhook_secret, webhook_url, synchronous_webhooks
         )

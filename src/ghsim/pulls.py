@@ -269,12 +269,27 @@ def update_pull(call: Call, owner: str, name: str, number: int) -> dict[str, Any
     if changes:
         pull.updated_at = now()
         pull_event(call.hub, repo, pull, "edited", call.login, changes=changes)
+    _set_draft(call, repo, pull)
     if state == "closed" and pull.state == "open":
         close(call.hub, repo, pull, call.login)
     elif state == "open" and pull.state == "closed" and not pull.merged_at:
         pull.state, pull.closed_at, pull.updated_at = "open", None, now()
         pull_event(call.hub, repo, pull, "reopened", call.login)
     return pull_shape(call.hub, repo, pull)
+
+
+def _set_draft(call: Call, repo: Repo, pull: Pull) -> None:
+    """Turn a draft ready for review, or back into a draft.
+
+    NOTE: GitHub does this through GraphQL only; the simulator also takes
+    `draft` in this PATCH so that tests can drive both webhooks over REST.
+    """
+    draft = call.field("draft")
+    if draft is None or bool(draft) == pull.draft:
+        return
+    pull.draft, pull.updated_at = bool(draft), now()
+    action = "converted_to_draft" if pull.draft else "ready_for_review"
+    pull_event(call.hub, repo, pull, action, call.login)
 
 
 def _may_edit(call: Call, repo: Repo, pull: Pull) -> None:

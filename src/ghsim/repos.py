@@ -111,6 +111,7 @@ def _create_repo(call: Call, owner: str) -> Repo:
             call.field("description"),
             "main",
         )
+    _announce(call.hub, repo, call.login)
     if call.field("auto_init", False):
         readme = f"# {name}\n".encode()
         commit_files(
@@ -122,6 +123,30 @@ def _create_repo(call: Call, owner: str) -> Repo:
             call.login,
         )
     return repo
+
+
+def _announce(hub: Hub, repo: Repo, sender: str) -> None:
+    """Tell the App that the installation now covers one more repository."""
+    installation = hub.installation_for(repo.owner)
+    added = {
+        "id": repo.id,
+        "node_id": shapes.node_id("Repository", repo.id),
+        "name": repo.name,
+        "full_name": repo.full_name,
+        "private": repo.private,
+    }
+    hub.event(
+        "installation_repositories",
+        {
+            "action": "added",
+            "installation": hub.installation_shape(installation),
+            "repository_selection": "all",
+            "repositories_added": [added],
+            "repositories_removed": [],
+            "requester": None,
+            "sender": hub.user_shape(sender),
+        },
+    )
 
 
 @route("GET", "/repos/<owner>/<name>")

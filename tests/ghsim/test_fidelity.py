@@ -103,6 +103,11 @@ def _scenario(repo: SeededRepo) -> None:
     admin.get(api(f"git/trees/{tip}?recursive=1"))
     admin.delete(api("git/refs/heads/change%2Finfra"))
 
+    draft = repo.open_pull("change/k8s", {"k8s/deploy.yaml": "kind: Job\n"}, draft=True)
+    dev.patch(api(f"pulls/{draft}"), json={"draft": False})
+    dev.patch(api(f"pulls/{draft}"), json={"state": "closed"})
+    dev.patch(api(f"pulls/{draft}"), json={"state": "open"})
+
     # 4. Deployments, protection, the App and its deliveries.
     deployment = bot.post(
         api("deployments"),
