@@ -322,7 +322,9 @@ def _where(
     visible: Collection[str], wanted: Filter, after: str, fts: bool
 ) -> tuple[list[str], list[Any]]:
     repos = sorted(visible)
-    where = [f"e.repo IN ({', '.join('?' * len(repos))})"]
+    # NOTE: unary + keeps SQLite from using the repo index for the visibility
+    # check, so that it walks entries newest first and stops after one page.
+    where = [f"+e.repo IN ({', '.join('?' * len(repos))})"]
     args: list[Any] = list(repos)
     for column in ("repo", "kind", "environment"):
         value = getattr(wanted, column)
