@@ -6,7 +6,7 @@ link; only a single item longer than a whole block is cut inside.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,8 @@ STATUS_DESCRIPTION = 140
 JOB_SUMMARY_BYTES = 1024 * 1024
 COMMENT_CHARS = 65_536
 UNRECORDED_SHOWN = 40
+#: Separates the items of a list rendered in one go.
+SEP = "\x1e"
 
 
 @dataclass(frozen=True)
@@ -54,9 +56,10 @@ def slack_message(summary: Summary) -> tuple[str, list[dict[str, Any]]]:
 
     unrecorded = _unrecorded_section(summary)
     reserved = len(blocks) + len(unrecorded) + 1  # the last one: "and N more"
-    items = list(_items(summary, "slack/pull.mrkdwn", "slack/push.mrkdwn"))
+    # NOTE: rendered lazily: only what fits in a message is ever rendered.
+    items = _items(summary, "slack/pull.mrkdwn", "slack/push.mrkdwn")
     room = min(SLACK_BLOCKS - reserved, SLACK_TOTAL // SLACK_SECTION)
-    sections, omitted = pack(items, SLACK_SECTION, room)
+    sections, omitted = pack(items, SLACK_SECTION, room, total=_count(summary))
 
     blocks += [_section(text) for text in sections] + unrecorded
     if omitted:
@@ -121,10 +124,9 @@ def pull_comments(summary: Summary) -> list[PullComment]:
 def job_summary(summary: Summary) -> str:
     """Return the Markdown job summary of the Action (1 MiB at most)."""
     head = render("deploy/summary.md", s=summary)
-    items = list(_items(summary, "deploy/pull.md", "deploy/push.md"))
-    items += [
-        render("deploy/unrecorded.md", sha=sha).strip() for sha in summary.unrecorded
-    ]
+    # NOTE: one render for every item: a job summary shows nearly all of them.
+    listed = render("deploy/items.md", s=summary, sides=list(_sides(summary)), sep=SEP)
+    items = [item.strip() for item in listed.split(SEP) if item.strip()]
 
     more = _more_markdown(10**9, summary)
     budget = JOB_SUMMARY_BYTES - _utf8_len(head) - _utf8_len(more) - 1
@@ -147,18 +149,23 @@ def gate_reason(summary: Summary, decision: GateDecision, policy: GatePolicy) ->
 
 
 def pack(
-    items: Sequence[str],
+    items: Iterable[str],
     limit: int,
     chunks: int,
     *,
+    total: int | None = None,
     size: Callable[[str], int] = len,
     separator: str = "\n",
 ) -> tuple[list[str], int]:
     """Pack whole items into at most ``chunks`` texts of at most ``limit`` each.
 
     Return the texts and the number of items left out. An item longer than
-    ``limit`` on its own is cut to fit.
+    ``limit`` on its own is cut to fit. ``items`` may be lazy: it is read only
+    as far as the room goes, and ``total`` says how many it holds.
     """
+    if total is None:
+        items = list(items)
+        total = len(items)
     packed: list[str] = []
     current: list[str] = []
     used = 0
@@ -170,7 +177,7 @@ def pack(
             current, used = [], 0
             extra = size(item)
         if len(packed) == chunks:
-            return packed, len(items) - count
+            return packed, total - count
         current.append(item)
         used += extra
     if current:
@@ -184,6 +191,10 @@ def _items(summary: Summary, pull_template: str, push_template: str) -> Iterator
             yield render(pull_template, pull=pull, direction=direction).strip()
         for push in side.pushes:
             yield render(push_template, push=push, direction=direction).strip()
+
+
+def _count(summary: Summary) -> int:
+    return sum(len(side.pulls) + len(side.pushes) for _, side in _sides(summary))
 
 
 def _sides(summary: Summary) -> Iterator[tuple[str, Side]]:
