@@ -231,7 +231,17 @@ class GitStore:
         except git.GitCommandError as err:
             log.debug("update-ref lost the race", extra={"ref": self.ref, "err": err})
             return False
+        if new.startswith("00"):
+            self._maintain()
         return True
+
+    def _maintain(self) -> None:
+        # NOTE: appends write loose objects and no porcelain command runs here
+        # to pack them; about one append in 256 lets git decide whether to.
+        try:
+            self._repo.git.gc("--auto", "--quiet")
+        except git.GitCommandError as err:
+            log.warning("git gc --auto failed", extra={"error": str(err)})
 
     # --- objects --------------------------------------------------------
 
@@ -352,7 +362,9 @@ def _read_blobs(
     A feeder thread lists the files and writes their ids to git in chunks,
     while this generator reads the contents back; memory holds a few chunks.
     """
-    proc = repo.git.cat_file("--batch", as_process=True, istream=subprocess.PIPE)
+    proc = repo.git.cat_file(
+        "--batch", "--buffer", as_process=True, istream=subprocess.PIPE
+    )
     chunks: queue.Queue[list[str] | None] = queue.Queue(maxsize=4)
     stop = threading.Event()
     failures: list[Exception] = []
