@@ -149,7 +149,7 @@ def pull_line(change: Entry, ledger: Ledger) -> PullLine:
     """Describe one change entry for a person on call."""
     pr = change.get("pr") or {}
     override = ledger.override_of(change)
-    rationale = str(change.get("rationale") or "")
+    parts = sections(str(change.get("rationale") or ""))
     return PullLine(
         number=int(pr.get("number") or 0),
         title=str(pr.get("title") or ""),
@@ -157,8 +157,8 @@ def pull_line(change: Entry, ledger: Ledger) -> PullLine:
         author=change.get("author"),
         approvers=tuple(a["login"] for a in change.get("approvers") or ()),
         areas=tuple(change.get("areas") or ()),
-        risk=risk_of(rationale, change.get("verdict")),
-        excerpt=excerpt_of(rationale),
+        risk=_risk(parts, change.get("verdict")),
+        excerpt=_excerpt(parts),
         merge_sha=str((change.get("shas") or {}).get("merge") or ""),
         overridden=override is not None,
         bypassed=bool(change.get("bypassed")),
@@ -210,7 +210,11 @@ def _heading(match: re.Match[str] | None) -> str | None:
 
 def risk_of(rationale: str, verdict: Mapping[str, Any] | None) -> str:
     """Return the rationale's Risk section, or what the verdict says instead."""
-    risk = sections(rationale).get("risk", "")
+    return _risk(sections(rationale), verdict)
+
+
+def _risk(parts: Mapping[str, str], verdict: Mapping[str, Any] | None) -> str:
+    risk = parts.get("risk", "")
     if risk:
         return shorten(risk, RISK_CHARS)
     verdict = verdict or {}
@@ -223,7 +227,10 @@ def risk_of(rationale: str, verdict: Mapping[str, Any] | None) -> str:
 
 def excerpt_of(rationale: str) -> str:
     """Return the rationale's Why section (or its opening), shortened."""
-    parts = sections(rationale)
+    return _excerpt(sections(rationale))
+
+
+def _excerpt(parts: Mapping[str, str]) -> str:
     text = (
         parts.get("why")
         or parts.get("")
