@@ -93,11 +93,10 @@ def commit_shape(hub: Hub, repo: Repo, info: CommitInfo) -> dict[str, Any]:
 
 def file_shape(hub: Hub, repo: Repo, head: str, change: FileChange) -> dict[str, Any]:
     """Return a diff-entry (one file of a compare or a PR)."""
-    entry = repo.git.entry_at(head, change.path) if change.status != "D" else None
     web = f"{hub.base_url}/{repo.full_name}"
     api = f"{hub.base_url}/repos/{repo.full_name}"
     shaped: dict[str, Any] = {
-        "sha": entry.sha if entry else "0" * 40,
+        "sha": change.sha,
         "filename": change.path,
         "status": STATUS_NAMES.get(change.status, "modified"),
         "additions": change.additions,

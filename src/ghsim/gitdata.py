@@ -70,21 +70,37 @@ def create_tree(call: Call, owner: str, name: str) -> Reply:
     base = call.field("base_tree")
     if base and repo.git.object_type(base) != "tree":
         raise _invalid("Tree", "base_tree")
-    entries = [_tree_input(repo, item) for item in call.need("tree")]
+    entries = _tree_inputs(repo, list(call.need("tree")))
     sha = repo.git.build_tree(base, entries)
     return Reply(201, tree_shape(call.hub, repo, sha, recursive=False))
 
 
-def _tree_input(repo: Repo, item: dict[str, Any]) -> tuple[str, str, str | None]:
-    path, mode = item.get("path"), item.get("mode", "100644")
-    if not path or mode not in TREE_MODES:
-        raise _invalid("Tree", "tree")
-    if "content" in item and item["content"] is not None:
-        return path, mode, repo.git.write_blob(str(item["content"]).encode())
-    sha = item.get("sha")
-    if sha is not None and repo.git.object_type(sha) is None:
-        raise ApiError(422, f"tree.sha {sha} is not a valid blob")
-    return path, mode, sha
+def _tree_inputs(
+    repo: Repo, items: list[dict[str, Any]]
+) -> list[tuple[str, str, str | None]]:
+    """Check the entries of a new tree and store inline `content` as blobs."""
+    inline = [i for i in items if i.get("content") is not None]
+    blobs = dict(
+        zip(
+            map(id, inline),
+            repo.git.write_blobs([str(i["content"]).encode() for i in inline]),
+            strict=True,
+        )
+    )
+    entries = []
+    for item in items:
+        path, mode = item.get("path"), item.get("mode", "100644")
+        if not path or mode not in TREE_MODES:
+            raise _invalid("Tree", "tree")
+        sha = blobs.get(id(item), item.get("sha"))
+        if (
+            id(item) not in blobs
+            and sha is not None
+            and repo.git.object_type(sha) is None
+        ):
+            raise ApiError(422, f"tree.sha {sha} is not a valid blob")
+        entries.append((str(path), str(mode), sha))
+    return entries
 
 
 @route("GET", "/repos/<owner>/<name>/git/trees/<path:tree>")

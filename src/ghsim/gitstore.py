@@ -68,6 +68,8 @@ class FileChange:
     previous_path: str | None
     additions: int
     deletions: int
+    #: The blob at ``path`` in the newer commit (zeros when removed).
+    sha: str = ZERO_SHA
 
 
 class BareRepo:
@@ -100,6 +102,21 @@ class BareRepo:
     def write_blob(self, content: bytes) -> str:
         """Store ``content`` as a blob and return its SHA."""
         return self.text("hash-object", "-w", "--stdin", stdin=content)
+
+    def write_blobs(self, contents: list[bytes]) -> list[str]:
+        """Store many blobs with one git process (a pack); return their SHAs."""
+        if len(contents) < 2:
+            return [self.write_blob(data) for data in contents]
+        stream = b"".join(
+            b"blob\nmark :%d\ndata %d\n%s\n" % (n + 1, len(data), data)
+            for n, data in enumerate(contents)
+        )
+        with tempfile.TemporaryDirectory(prefix="ghsim-blobs-") as tmp:
+            marks = os.path.join(tmp, "marks")
+            self.git("fast-import", "--quiet", f"--export-marks={marks}", stdin=stream)
+            pairs = (line.split() for line in Path(marks).read_text().splitlines())
+            by_mark = {int(mark[1:]): sha for mark, sha in pairs}
+        return [by_mark[n + 1] for n in range(len(contents))]
 
     def read_blob(self, sha: str) -> bytes:
         """Return the bytes of a blob."""
@@ -222,18 +239,19 @@ class BareRepo:
     def diff(self, base: str, head: str) -> list[FileChange]:
         """Return the files that differ between two commits, renames detected."""
         stats = self._numstat(base, head)
-        out = self.git("diff", "--name-status", "-z", "-M", base, head).decode()
+        out = self.git("diff", "--raw", "--no-abbrev", "-z", "-M", base, head).decode()
         fields = out.split("\0")
         changes: list[FileChange] = []
         i = 0
         while i < len(fields) - 1:
-            code = fields[i]
+            meta = fields[i].split()
+            code, blob = meta[4], meta[3]
             if code[0] in "RC":
                 old, path, i = fields[i + 1], fields[i + 2], i + 3
             else:
                 old, path, i = None, fields[i + 1], i + 2
             added, deleted = stats.get(path, (0, 0))
-            changes.append(FileChange(path, code[0], old, added, deleted))
+            changes.append(FileChange(path, code[0], old, added, deleted, blob))
         return changes
 
     def _numstat(self, base: str, head: str) -> dict[str, tuple[int, int]]:
