@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from ghsim.state import now
 
@@ -182,11 +182,23 @@ class Webhooks:
 
 
 def _post(url: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - the URL is the operator's webhook target
+    """POST with the header names spelled as GitHub spells them."""
+    # NOTE: urllib would rewrite `X-GitHub-Event` as `X-github-event`.
+    target = urlsplit(url)
+    kind = (
+        http.client.HTTPSConnection
+        if target.scheme == "https"
+        else http.client.HTTPConnection
+    )
+    connection = kind(target.netloc, timeout=TIMEOUT)
+    path = target.path or "/"
+    if target.query:
+        path = f"{path}?{target.query}"
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:  # noqa: S310 - as above
-            return int(answer.status), answer.read(2048).decode(errors="replace")
-    except urllib.error.HTTPError as err:
-        return int(err.code), err.read(2048).decode(errors="replace")
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
+        connection.request("POST", path, body=body, headers=headers)
+        answer = connection.getresponse()
+        return answer.status, answer.read(2048).decode(errors="replace")
+    except (OSError, http.client.HTTPException) as err:
         return 0, f"could not deliver: {err}"
+    finally:
+        connection.close()
