@@ -221,3 +221,29 @@ def test_environments_are_independent(history, audit, notifier, environment):
     outcome = deploy(history, audit, notifier, b, environment=environment)
 
     assert outcome.summary.previous_sha is None
+
+
+def test_a_deployment_status_webhook_becomes_a_request():
+    from changebot.flows.deploy import request_from_status
+
+    payload = {
+        "repository": {"full_name": REPO, "html_url": "https://github.example/acme/infra"},
+        "deployment": {"id": 42, "sha": "abc", "environment": "production",
+                       "creator": {"login": "deploy-bot"}, "description": None,
+                       "payload": {"reason": "roll back the cache change"}},
+        "deployment_status": {"state": "success", "log_url": "https://ci.example/1",
+                              "target_url": None},
+    }  # fmt: skip
+
+    request = request_from_status(payload)
+
+    assert (request.repo, request.environment, request.sha) == (
+        REPO,
+        "production",
+        "abc",
+    )
+    assert request.deployment_id == 42 and request.state == "success"
+    assert request.deployer == "deploy-bot"
+    assert request.reason == "roll back the cache change"
+    assert request.log_url == "https://ci.example/1"
+    assert not request.set_status

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from changebot.deploy import outputs
-from changebot.deploy.ancestry import Ancestry
+from changebot.deploy.ancestry import Ancestry, ForgeAncestry
 from changebot.deploy.attribution import attribute
 from changebot.deploy.classify import (
     Movement,
@@ -31,6 +31,7 @@ from changebot.deploy.gate import GateDecision, GatePolicy, decide
 from changebot.deploy.ledger import Ledger
 from changebot.deploy.summary import Summary, build_summary
 from changebot.errors import ChangebotError, NotifyError
+from changebot.flows.context import Context
 from changebot.ports import DeploymentRecord, Forge, Notice, Notifier
 
 log = logging.getLogger(__name__)
@@ -311,3 +312,39 @@ def judge_deployment(
         },
     )
     return decision, outputs.gate_reason(summary, decision, policy)
+
+
+def request_from_status(payload: Mapping[str, Any]) -> DeploymentRequest:
+    """Read a `deployment_status` webhook into a deployment request."""
+    deployment, status = payload["deployment"], payload["deployment_status"]
+    extra = deployment.get("payload")
+    reason = extra.get("reason") if isinstance(extra, Mapping) else None
+    who = (deployment.get("creator") or {}).get("login")
+    return DeploymentRequest(
+        repo=str(payload["repository"]["full_name"]),
+        environment=str(deployment["environment"]),
+        sha=str(deployment["sha"]),
+        deployer=who,
+        reason=reason or deployment.get("description") or None,
+        deployment_id=int(deployment["id"]),
+        state=str(status["state"]),
+        log_url=status.get("log_url") or status.get("target_url") or None,
+        web_url=payload["repository"].get("html_url"),
+    )
+
+
+def on_deployment_status(ctx: Context, payload: Mapping[str, Any]) -> Outcome:
+    """Answer a `deployment_status` webhook: record and announce the deployment."""
+    request = request_from_status(payload)
+    branch = ctx.forge.default_branch(request.repo)
+    config = ctx.lenient_policy(request.repo, branch)
+    environment = config.environment(request.environment)
+    if environment is not None and not environment.notify_pr:
+        request = replace(request, comment_pulls=False)
+    return record_deployment(
+        request,
+        audit=ctx.audit(request.repo, config),
+        ancestry=ForgeAncestry(ctx.forge, request.repo),
+        notifier=ctx.notifier,
+        forge=ctx.forge,
+    )
