@@ -82,3 +82,6 @@ class PullFacts:
     override: tuple[str, str] | None = None
     merged: bool = False
     html_url: str | None = None
+    #: The `.changebot.yml` text at the head, when the PR changes it; the
+    #: verdict then shows that file's problems (the base's file still judges).
+    head_config: str | None = None
