@@ -108,6 +108,7 @@ def _last_reconcile(services: Services) -> datetime:
 def context(services: Services) -> Context:
     """Return the flows' view of the services: the ports and the options."""
     from changebot.flows.context import Context
+    from changebot.flows.notes import Notes
 
     return Context(
         forge=services.forge,
@@ -116,6 +117,8 @@ def context(services: Services) -> Context:
         open_store=services.audit_store,
         protected_branches=services.settings.protected_branches,
         public_url=services.settings.public_url,
+        notes=Notes(services.queue.ledger),
+        ledger=services.queue.ledger,
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from changebot.audit.log import AuditLog
 from changebot.errors import ConfigError
+from changebot.flows.notes import KeyValue, Notes
 from changebot.policy.config import CONFIG_PATH, Config, load_config
 from changebot.ports import AuditStore, Forge, Notifier
 
@@ -32,6 +33,11 @@ class Context:
     open_log: OpenLog
     protected_branches: tuple[str, ...] = ()
     public_url: str | None = None
+    #: Rationales and overrides given by `/changebot` commands (None: not kept).
+    notes: Notes | None = None
+    #: Small facts flows remember across workers, e.g. which PRs have a
+    #: comment to keep current (None: nothing is remembered).
+    ledger: KeyValue | None = None
 
     def policy(self, repo: str, ref: str) -> Config:
         """Return the `.changebot.yml` policy at ``ref``; ConfigError if invalid."""

@@ -60,6 +60,8 @@ def record_merge(ctx: Context, repo: str, number: int) -> Recorded | None:
     fields = change_fields(
         judgement, merged, merge_method(ctx, judgement.facts, merged), bypassed
     )
+    if ctx.notes:
+        fields["override"] = ctx.notes.override_index(judgement.facts)
     change = audit.append("change", repo, fields, change_key(repo, number))
     _count(change, "change")
     config = _record_config(ctx, audit, judgement.facts, merged)
@@ -98,16 +100,16 @@ def change_fields(
             "tree": facts.head_tree,
         },
         "merge_method": method,
-        "areas": sorted(_names(getattr(verdict, "areas", ()))),
+        "areas": sorted(area.name for area in verdict.areas),
         "paths": sorted(f.path for f in facts.files),
         "author": facts.author,
         "approvers": approvers(facts.reviews),
         "merger": merged.merged_by,
         "rationale": rationale(facts),
-        "tickets": sorted(getattr(verdict, "tickets", ()) or ()),
+        "tickets": sorted(verdict.tickets),
         "verdict": {
             "conclusion": judgement.report.conclusion,
-            "failed": sorted(_failed(verdict)),
+            "failed": sorted(verdict.failed),
         },
         "bypassed": bypassed,
         "override": None,
@@ -138,21 +140,22 @@ def rationale(facts: PullFacts) -> str:
 def merge_method(ctx: Context, facts: PullFacts, merged: MergedPull) -> str:
     """Infer how GitHub merged the PR: `merge`, `squash` or `rebase`.
 
-    NOTE: GitHub does not say. A merge commit keeps the head as an ancestor;
-    squash and rebase rewrite it. A rebase's next-to-last commit still belongs
-    to the PR; a squash's belongs to the base branch.
+    NOTE: GitHub does not say. A merge commit keeps the head as an ancestor.
+    Squash and rebase both rewrite it: a squash puts one commit on the base,
+    a rebase one per commit of the PR. A one-commit PR squashed or rebased
+    leaves the same graph (one commit, the PR's tree) and is called `squash`.
     """
     if merged.merge_sha == facts.head_sha:
         return "rebase"
-    comparison = ctx.forge.compare(facts.repo, facts.head_sha, merged.merge_sha)
-    if comparison.status == "ahead":
+    if ctx.forge.compare(facts.repo, facts.head_sha, merged.merge_sha).status in (
+        "ahead",
+        "identical",
+    ):
         return "merge"
-    if len(facts.commits) < 2 or len(comparison.commits) < 2:
+    if len(facts.commits) < 2:
         return "squash"
-    before_last = comparison.commits[-2]
-    if facts.number in ctx.forge.pulls_for_commit(facts.repo, before_last):
-        return "rebase"
-    return "squash"
+    landed = ctx.forge.compare(facts.repo, facts.base_sha, merged.merge_sha)
+    return "rebase" if landed.ahead_by >= len(facts.commits) else "squash"
 
 
 def _record_config(
@@ -200,19 +203,10 @@ def _bypass_notice(
             change=change,
             report=judgement.report,
         ),
-        areas=tuple(sorted(_names(getattr(judgement.verdict, "areas", ())))),
+        areas=tuple(sorted(area.name for area in judgement.verdict.areas)),
     )
 
 
 def _count(appended: Appended, kind: str) -> None:
     if appended.created:
         metrics.audit_appended(kind)
-
-
-def _names(items: Any) -> set[str]:
-    return {str(getattr(item, "name", item)) for item in items or ()}
-
-
-def _failed(verdict: object) -> set[str]:
-    rules = getattr(verdict, "rules", ()) or ()
-    return {str(getattr(r, "name", r)) for r in rules if not getattr(r, "passed", True)}

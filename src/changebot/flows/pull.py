@@ -3,7 +3,8 @@
 1. Read the PR's facts and the policy from the BASE branch (a PR cannot
    weaken the policy that judges it).
 2. Resolve the teams the policy names into members.
-3. Evaluate; when the PR edits `.changebot.yml`, validate the new file too.
+3. Evaluate; when the PR edits `.changebot.yml`, the verdict shows the
+   problems of the new file too.
 4. Set the `changebot` check run on the head SHA.
 5. Upsert the one PR comment, only when a person must act.
 """
@@ -12,14 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from changebot.errors import ConfigError, ConfigProblem
 from changebot.flows.context import Context
-from changebot.policy import evaluate
-from changebot.policy.config import CONFIG_PATH, Config, load_config, validate_config
+from changebot.policy import classify, evaluate
+from changebot.policy.codeowners import parse as parse_codeowners
+from changebot.policy.config import CONFIG_PATH, Config, load_config
 from changebot.policy.facts import PullFacts
+from changebot.policy.verdict import ConfigFinding, Verdict
 from changebot.ports import CheckReport
 from changebot.render import render, render_check
 
@@ -37,10 +39,8 @@ class Judgement:
 
     facts: PullFacts
     config: Config
-    verdict: object
+    verdict: Verdict
     report: CheckReport
-    #: Problems of the `.changebot.yml` the PR proposes (empty when untouched).
-    proposed_problems: tuple[ConfigProblem, ...] = ()
     #: Problems of the base branch's policy (the PR is judged by defaults).
     base_problems: tuple[ConfigProblem, ...] = ()
 
@@ -49,25 +49,29 @@ class Judgement:
         """Tell whether a person must do something before this PR can merge."""
         return self.report.conclusion not in PASSING
 
+    @property
+    def proposed_problems(self) -> tuple[ConfigFinding, ...]:
+        """Return the problems of the `.changebot.yml` the PR proposes."""
+        return self.verdict.config_problems
+
 
 def judge(ctx: Context, repo: str, number: int) -> Judgement:
     """Evaluate a PR without writing anything to GitHub."""
     facts = ctx.forge.pull(repo, number)
+    facts = ctx.notes.annotate(facts) if ctx.notes else facts
+    facts = _with_proposed_policy(ctx, facts)
     config, base_problems = _base_policy(ctx, repo, facts.base_ref)
     facts = with_memberships(ctx, facts, config)
     verdict = evaluate(facts, config)
-    proposed = _proposed_problems(ctx, facts)
-    report = _report(render_check(verdict), proposed, base_problems)
-    return Judgement(facts, config, verdict, report, proposed, base_problems)
+    report = _report(render_check(verdict), base_problems)
+    return Judgement(facts, config, verdict, report, base_problems)
 
 
 def evaluate_pull(ctx: Context, repo: str, number: int) -> Judgement:
     """Judge a PR, set its check run, and ask for action in a comment if needed."""
     judgement = judge(ctx, repo, number)
     ctx.forge.set_check_run(repo, judgement.report)
-    if judgement.needs_action:
-        body = render("pr/summary.md", judgement=judgement, report=judgement.report)
-        ctx.forge.upsert_comment(repo, number, MARKER, body)
+    _comment(ctx, judgement)
     log.info(
         "pull evaluated",
         extra={"repo": repo, "pr": number, "conclusion": judgement.report.conclusion},
@@ -75,28 +79,57 @@ def evaluate_pull(ctx: Context, repo: str, number: int) -> Judgement:
     return judgement
 
 
+def _comment(ctx: Context, judgement: Judgement) -> None:
+    """Ask for action in the PR comment, or say the ask is met when one was made.
+
+    NOTE: a passing PR gets no comment of its own; but a comment that asked
+    for action must not stay behind, stale, once the PR passes.
+    """
+    facts = judgement.facts
+    asked = f"commented.{facts.repo.lower()}#{facts.number}"
+    if not judgement.needs_action and not _noted(ctx, asked):
+        return
+    body = render("pr/summary.md", judgement=judgement, report=judgement.report)
+    ctx.forge.upsert_comment(facts.repo, facts.number, MARKER, body)
+    if ctx.ledger is not None:
+        ctx.ledger.note(asked, facts.head_sha)
+
+
+def _noted(ctx: Context, key: str) -> bool:
+    # NOTE: with no ledger (the Action) nothing tells whether a comment was
+    # made; a passing PR then gets none, at the risk of leaving one stale.
+    return ctx.ledger is not None and ctx.ledger.noted(key) is not None
+
+
 def with_memberships(ctx: Context, facts: PullFacts, config: Config) -> PullFacts:
-    """Return ``facts`` with the members of every team the policy names."""
+    """Return ``facts`` with the members of the teams whose approval counts here.
+
+    Only the teams of the touched areas and of the code owners of the changed
+    files are asked for, and none when nobody approved: membership only ever
+    makes an approval count, and each team costs a call.
+    """
+    if not any(review.state == "APPROVED" for review in facts.reviews):
+        return facts
     owner = facts.repo.split("/", 1)[0]
     memberships: dict[str, set[str]] = {}
-    for team in sorted(_teams(config, owner)):
+    for team in sorted(_teams(facts, config, owner)):
         org, slug = team.split("/", 1)
         for login in ctx.forge.team_members(org, slug):
-            memberships.setdefault(login.lower(), set()).add(team.lower())
+            memberships.setdefault(login.lower(), set()).add(team)
     merged = {login: frozenset(teams) for login, teams in memberships.items()}
     return dataclasses.replace(facts, memberships={**facts.memberships, **merged})
 
 
-def _teams(config: Config, owner: str) -> set[str]:
-    named: list[str] = []
-    for area in config.areas:
-        named.extend(area.reviewers.teams)
-    named.extend(
-        p.removeprefix("team:")
-        for p in config.overrides.allowed
-        if p.startswith("team:")
-    )
-    return {team if "/" in team else f"{owner}/{team}" for team in named}
+def _teams(facts: PullFacts, config: Config, owner: str) -> set[str]:
+    touched = classify(facts.files, config.areas)
+    named = [team for area, _ in touched for team in area.reviewers.teams]
+    if config.codeowners.enabled and facts.codeowners:
+        paths = [f.path for _, files in touched for f in files]
+        if config.codeowners.scope == "all":
+            paths = [f.path for f in facts.files]
+        owners = parse_codeowners(facts.codeowners).owners_by_path(paths)
+        named += [o for group in owners.values() for o in group if "/" in o]
+    return {(t if "/" in t else f"{owner}/{t}").lower() for t in named}
 
 
 def _base_policy(
@@ -110,39 +143,21 @@ def _base_policy(
         return load_config(None), problems
 
 
-def _proposed_problems(ctx: Context, facts: PullFacts) -> tuple[ConfigProblem, ...]:
-    if not _edits_policy(facts.files):
-        return ()
+def _with_proposed_policy(ctx: Context, facts: PullFacts) -> PullFacts:
+    """Return ``facts`` with the `.changebot.yml` of the head, when the PR edits it."""
+    if not any(CONFIG_PATH in (f.path, f.previous_path) for f in facts.files):
+        return facts
     text = ctx.forge.file_at(facts.repo, facts.head_sha, CONFIG_PATH)
-    if text is None:
-        return ()
-    return tuple(validate_config(text))
+    return dataclasses.replace(facts, head_config=text)
 
 
-def _edits_policy(files: Iterable[object]) -> bool:
-    for changed in files:
-        paths = (
-            getattr(changed, "path", None),
-            getattr(changed, "previous_path", None),
-        )
-        if CONFIG_PATH in paths:
-            return True
-    return False
-
-
-def _report(
-    report: CheckReport,
-    proposed: tuple[ConfigProblem, ...],
-    base: tuple[ConfigProblem, ...],
-) -> CheckReport:
-    if not proposed and not base:
+def _report(report: CheckReport, base: tuple[ConfigProblem, ...]) -> CheckReport:
+    """Fail the check, and say why first, when the base branch's policy is invalid."""
+    if not base:
         return report
-    extra = render(
-        "pr/config_problems.md", proposed=proposed, base=base, path=CONFIG_PATH
-    )
+    extra = render("pr/config_problems.md", base=base, path=CONFIG_PATH)
     return dataclasses.replace(
         report,
         conclusion="failure",
-        title=f"{CONFIG_PATH} has problems" if proposed else report.title,
         summary=f"{extra}\n\n{report.summary}".strip(),
     )

@@ -35,8 +35,7 @@ def record_push(ctx: Context, payload: Mapping[str, Any]) -> Appended | None:
 
     before, after = str(payload["before"]), str(payload["after"])
     forced = bool(payload.get("forced"))
-    pushed = ctx.forge.compare(repo, before, after).commits[-MAX_CHECKED:]
-    direct = [sha for sha in pushed if not ctx.forge.pulls_for_commit(repo, sha)]
+    direct = _outside_pulls(ctx, repo, before, after)
     if not direct and not forced:
         log.info("push came from merged pulls", extra={"repo": repo, "ref": branch})
         return None
@@ -63,6 +62,16 @@ def record_push(ctx: Context, payload: Mapping[str, Any]) -> Appended | None:
         extra={"repo": repo, "ref": branch, "index": entry.index},
     )
     return entry
+
+
+def _outside_pulls(ctx: Context, repo: str, before: str, after: str) -> list[str]:
+    """Return the pushed commits that belong to no merged PR, oldest first."""
+    # NOTE: a merge, squash or rebase puts its PR's merge commit on top, so
+    # one question settles the usual push; only the others cost one per commit.
+    if ctx.forge.pulls_for_commit(repo, after):
+        return []
+    pushed = ctx.forge.compare(repo, before, after).commits[-MAX_CHECKED:]
+    return [sha for sha in pushed if not ctx.forge.pulls_for_commit(repo, sha)]
 
 
 def _guarded_branch(ctx: Context, payload: Mapping[str, Any]) -> str | None:

@@ -62,18 +62,18 @@ def on_installation(
 
 def on_comment(ctx: Context, event: str, guid: str, payload: Mapping[str, Any]) -> None:
     """Answer a `/changebot` command (flows.commands)."""
-    from changebot.flows import commands
+    from changebot.flows.commands import on_comment as answer
 
-    commands.on_comment(ctx, payload)
+    answer(ctx, payload)
 
 
 def on_deployment(
     ctx: Context, event: str, guid: str, payload: Mapping[str, Any]
 ) -> None:
     """Record and announce a deployment (flows.deploy)."""
-    from changebot.flows import deploy
+    from changebot.flows.deploy import on_deployment_status
 
-    deploy.on_deployment_status(ctx, payload)
+    on_deployment_status(ctx, payload)
 
 
 def _pull(payload: Mapping[str, Any]) -> tuple[str, int]:
