@@ -108,7 +108,8 @@ def change_fields(
         "rationale": rationale(facts),
         "tickets": sorted(verdict.tickets),
         "verdict": {
-            "conclusion": judgement.report.conclusion,
+            # NOTE: a pending verdict leaves the check run without a conclusion.
+            "conclusion": judgement.report.conclusion or verdict.conclusion,
             "failed": sorted(verdict.failed),
         },
         "bypassed": bypassed,
