@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
-from changebot.policy.patterns import matcher_for, pattern_problem
+from changebot.policy.patterns import PathMatcher, matcher_for, pattern_problem
 
 #: Where GitHub looks for the file, in the order it looks.
 LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
@@ -41,10 +42,13 @@ class Codeowners:
     lines: tuple[OwnerLine, ...]
     notes: tuple[str, ...] = ()
 
+    @cached_property
+    def _matcher(self) -> PathMatcher:
+        return matcher_for(tuple(o.pattern for o in self.lines), codeowners=True)
+
     def owners_of(self, path: str) -> tuple[str, ...]:
         """Return the owners of ``path``: those of the last matching line."""
-        matcher = matcher_for(tuple(o.pattern for o in self.lines), codeowners=True)
-        hits = matcher.matching(path)
+        hits = self._matcher.matching(path)
         return self.lines[hits[-1]].owners if hits else ()
 
     def owners_by_path(self, paths: Iterable[str]) -> dict[str, tuple[str, ...]]:

@@ -115,42 +115,63 @@ def _anchor(body: str) -> str | None:
 
 
 class PathMatcher:
-    """Tell, for each path, which of an ordered list of patterns match it."""
+    """Tell, for each path, which of an ordered list of patterns match it.
+
+    Two cheap filters come before any regular expression: the path's first
+    directory picks the anchored patterns that can apply, and a pattern is
+    tried only if its longest literal piece occurs in the path. The patterns
+    left are matched by one combined expression, compiled once per set.
+    """
+
+    #: Distinct candidate sets kept compiled; beyond it the cache restarts.
+    MAX_COMBINED = 4096
 
     def __init__(self, patterns: Sequence[str], *, codeowners: bool = False) -> None:
         compiled = [compile_pattern(p, codeowners=codeowners) for p in patterns]
         self.patterns = tuple(compiled)
-        everywhere = [i for i, p in enumerate(compiled) if p.anchor is None]
-        anchors = {p.anchor for p in compiled if p.anchor is not None}
-        self._fallback = _Combined(compiled, everywhere)
-        self._by_anchor = {
-            anchor: _Combined(
-                compiled,
-                sorted(
-                    everywhere
-                    + [i for i, p in enumerate(compiled) if p.anchor == anchor]
-                ),
-            )
-            for anchor in anchors
-        }
+        literal = [(i, _literal(p.text)) for i, p in enumerate(compiled)]
+        everywhere = [pair for pair in literal if compiled[pair[0]].anchor is None]
+        self._fallback = tuple(everywhere)
+        self._by_anchor: dict[str, tuple[tuple[int, str], ...]] = {}
+        for anchor in {p.anchor for p in compiled if p.anchor is not None}:
+            mine = [pair for pair in literal if compiled[pair[0]].anchor == anchor]
+            self._by_anchor[anchor] = tuple(sorted(everywhere + mine))
+        self._combined: dict[tuple[int, ...], _Combined] = {}
 
     def matching(self, path: str) -> tuple[int, ...]:
         """Return the indices of the patterns that match ``path``, in order."""
         first = path.split("/", 1)[0]
-        return self._by_anchor.get(first, self._fallback).matching(path)
+        candidates = self._by_anchor.get(first, self._fallback)
+        chosen = tuple(i for i, piece in candidates if piece in path)
+        if not chosen:
+            return ()
+        combined = self._combined.get(chosen)
+        if combined is None:
+            if len(self._combined) >= self.MAX_COMBINED:
+                self._combined.clear()
+            combined = self._combined[chosen] = _Combined(self.patterns, chosen)
+        return combined.matching(path)
+
+
+def _literal(pattern: str) -> str:
+    """Return a piece of text that every path matching ``pattern`` contains."""
+    body = pattern.removeprefix("!")
+    if "[" in body or "\\" in body:
+        return ""
+    return max(re.split(r"[*?/]", body), key=len)
 
 
 class _Combined:
     """Several patterns as one regular expression of optional lookaheads."""
 
-    def __init__(self, compiled: list[CompiledPattern], indices: list[int]) -> None:
-        self._indices = tuple(indices)
+    def __init__(
+        self, compiled: Sequence[CompiledPattern], indices: tuple[int, ...]
+    ) -> None:
+        self._indices = indices
         source = "".join(f"(?:(?=({compiled[i].regex}))|)" for i in indices)
-        self._regex = re.compile(source) if indices else None
+        self._regex = re.compile(source)
 
     def matching(self, path: str) -> tuple[int, ...]:
-        if self._regex is None:
-            return ()
         found = self._regex.match(path)
         if found is None:
             return ()
