@@ -42,6 +42,7 @@ def _register() -> None:
     from changebot.cli import audit, keys  # noqa: F401
     from changebot.cli import browse  # noqa: F401
     from changebot.cli import simulator  # noqa: F401
+    from changebot.cli import check, config  # noqa: F401
 
 
 _register()
