@@ -314,7 +314,8 @@ MARKER = "<!-- changebot:summary -->"
 def test_comment_with_the_marker_is_found_across_pages_and_edited(forge):
     url = f"{REPO}/issues/7/comments"
     page(url, [{"id": i, "body": "lgtm"} for i in range(100)], 1, 2)
-    page(url, [{"id": 900, "body": f"{MARKER}\nold"}], 2, 2)
+    mine = {"id": 900, "body": f"{MARKER}\nold", "user": {"type": "Bot"}}
+    page(url, [mine], 2, 2)
     responses.patch(f"{REPO}/issues/comments/900", json={"id": 900})
 
     forge.upsert_comment("octo/infra", 7, MARKER, f"{MARKER}\nnew")
@@ -335,6 +336,18 @@ def test_comment_is_created_when_none_carries_the_marker(forge):
     methods = [c.request.method for c in responses.calls]
     assert methods == ["GET", "POST", "PATCH"]
     assert body(1)["body"].startswith(MARKER)
+
+
+@responses.activate
+def test_a_marker_planted_in_a_persons_comment_is_left_alone(forge):
+    planted = {"id": 5, "body": f"{MARKER} mine now", "user": {"type": "User"}}
+    page(f"{REPO}/issues/7/comments", [planted], 1, 1)
+    responses.post(f"{REPO}/issues/7/comments", status=201, json={"id": 77})
+
+    forge.upsert_comment("octo/infra", 7, MARKER, f"{MARKER}\nverdict")
+
+    methods = [c.request.method for c in responses.calls]
+    assert methods == ["GET", "POST"]
 
 
 @responses.activate

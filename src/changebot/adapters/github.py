@@ -401,7 +401,7 @@ class GitHubForge:
             {"issue_number": number},
         )
         for comment in comments:
-            if marker in (comment.get("body") or ""):
+            if marker in (comment.get("body") or "") and _by_a_bot(comment):
                 return int(comment["id"])
         return None
 
@@ -586,3 +586,13 @@ def _marked(body: str, marker: str) -> str:
     if marker in text:
         return text
     return facts.cut(f"{marker}\n{body.replace(marker, '')}", facts.COMMENT_LIMIT)
+
+
+def _by_a_bot(comment: Mapping[str, Any]) -> bool:
+    """Tell whether a comment was written by a bot, as changebot's own are.
+
+    NOTE: people cannot post as a bot, so a marker planted in a person's
+    comment never makes changebot overwrite that comment.
+    """
+    user = comment.get("user") or {}
+    return bool(user.get("type") == "Bot")
