@@ -37,12 +37,12 @@ def main(verbose: int) -> None:
 def _register() -> None:
     # NOTE: imported here, after `main` exists, because each module adds its
     # commands to `main`. One line per module of commands.
-    import changebot.cli  # noqa: F401
     from changebot.cli import serve  # noqa: F401
     from changebot.cli import audit, keys  # noqa: F401
     from changebot.cli import browse  # noqa: F401
     from changebot.cli import simulator  # noqa: F401
     from changebot.cli import check, config  # noqa: F401
+    from changebot.cli import deploy  # noqa: F401
 
 
 _register()
