@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -40,6 +41,11 @@ log = logging.getLogger(__name__)
 )
 @click.option("--title", help="The PR title (default: the head commit's subject).")
 @click.option("--author", help="The PR author's login (default: the first author).")
+@click.option(
+    "--name",
+    help="The repository as owner/name, which resolves bare team slugs "
+    "(default: local/<directory>).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
 @click.pass_context
 def check(
@@ -50,6 +56,7 @@ def check(
     body_file: TextIO | None,
     title: str | None,
     author: str | None,
+    name: str | None,
     as_json: bool,
 ) -> None:
     """Show the areas a branch touches, the reviewers it needs, and its rationale.
@@ -63,6 +70,7 @@ def check(
     config = _base_config(ctx, repo, base_sha, as_json)
     body = body_file.read() if body_file else ""
     facts = _facts(repo, base_sha, head_sha, body, title, author)
+    facts = replace(facts, repo=name or facts.repo)
     verdict = evaluate(facts, config)
     log.info("checked branch", extra={"base": base_sha, "head": head_sha})
     if as_json:

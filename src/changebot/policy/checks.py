@@ -117,42 +117,54 @@ def _kind(error: ValidationError) -> str:
 
 
 def _area_problems(data: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
-    for name, area in data.get("areas", {}).items():
-        for index, pattern in enumerate(area["paths"]):
-            problem = pattern_problem(pattern)
+    # NOTE: these run even when the schema failed, so that every problem is
+    # listed at once; anything not shaped as expected is left to the schema.
+    for name, area in _mapping(data.get("areas")).items():
+        paths = _mapping(area).get("paths")
+        for index, pattern in enumerate(paths if isinstance(paths, list) else []):
+            problem = pattern_problem(pattern) if isinstance(pattern, str) else None
             if problem:
                 yield ("areas", name, "paths", index), f"{pattern!r}: {problem}"
-        yield from _reviewer_problems(name, area.get("reviewers", {}))
+        yield from _reviewer_problems(name, _mapping(_mapping(area).get("reviewers")))
 
 
 def _reviewer_problems(
     area: str, reviewers: dict[str, Any]
 ) -> Iterator[tuple[KeyPath, str]]:
     count = reviewers.get("count", 1)
-    users = {u.lower() for u in reviewers.get("users", [])}
-    if users and not reviewers.get("teams") and count > len(users):
+    users = reviewers.get("users") or []
+    if not isinstance(count, int) or not isinstance(users, list):
+        return
+    distinct = {u.lower() for u in users if isinstance(u, str)}
+    if distinct and not reviewers.get("teams") and count > len(distinct):
         yield (
             ("areas", area, "reviewers", "count"),
-            f"needs {count} approvals but lists only {len(users)} user(s) and no team",
+            f"needs {count} approvals but lists only {len(distinct)} user(s) "
+            "and no team",
         )
 
 
 def _rationale_problems(data: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
-    ticket = data.get("rationale", {}).get("ticket")
-    if ticket:
+    ticket = _mapping(data.get("rationale")).get("ticket")
+    if isinstance(ticket, str) and ticket:
         problem = regex_problem(ticket)
         if problem:
             yield ("rationale", "ticket"), problem
 
 
 def _route_problems(data: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
-    areas = set(data.get("areas", {}))
-    routes = data.get("notify", {}).get("routes", [])
-    for index, route in enumerate(routes):
-        for j, name in enumerate(route.get("areas", [])):
-            if name not in areas:
+    areas = set(_mapping(data.get("areas")))
+    routes = _mapping(data.get("notify")).get("routes")
+    for index, route in enumerate(routes if isinstance(routes, list) else []):
+        named = _mapping(route).get("areas")
+        for j, name in enumerate(named if isinstance(named, list) else []):
+            if isinstance(name, str) and name not in areas:
                 path = ("notify", "routes", index, "areas", j)
                 yield path, f"no area is called {name!r}"
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _problem(document: Document, path: KeyPath, message: str) -> ConfigProblem:

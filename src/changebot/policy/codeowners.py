@@ -72,7 +72,7 @@ def parse(text: str) -> Codeowners:
             continue
         kept, line_notes = _owners(owners, number)
         notes += line_notes
-        lines.append(OwnerLine(number, pattern.replace("\\#", "#"), kept))
+        lines.append(OwnerLine(number, pattern, kept))
     return Codeowners(tuple(lines), tuple(notes))
 
 
@@ -86,7 +86,7 @@ def _pattern_problem(pattern: str) -> str | None:
         return f"{pattern!r} negates, which GitHub does not support"
     if "[" in pattern:
         return f"{pattern!r} uses a [ ] range, which GitHub does not support"
-    problem = pattern_problem(pattern.replace("\\#", "#"))
+    problem = pattern_problem(pattern)
     return f"{pattern!r}: {problem}" if problem else None
 
 

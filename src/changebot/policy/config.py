@@ -218,8 +218,7 @@ def _checked(text: str) -> tuple[Document | None, list[ConfigProblem]]:
     except ConfigError as err:
         return None, err.problems
     problems = checks.schema_problems(document, _schema())
-    if not problems:
-        problems = checks.semantic_problems(document)
+    problems += checks.semantic_problems(document)
     return document, sorted(problems, key=lambda p: (p.line or 0, p.path))
 
 

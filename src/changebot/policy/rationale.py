@@ -8,6 +8,7 @@ and a section that still says what the template said counts as missing.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from changebot.policy.config import Rationale
@@ -43,8 +44,12 @@ def strip_comments(markdown: str) -> str:
     return _COMMENT.sub("", markdown)
 
 
-def sections(markdown: str) -> tuple[str, list[Section]]:
-    """Split Markdown into the text before any heading and its sections."""
+def sections(markdown: str, peers: Sequence[str] = ()) -> tuple[str, list[Section]]:
+    """Split Markdown into the text before any heading and its sections.
+
+    A heading named in ``peers`` always starts a new section, whatever its
+    level, so that one required section never fills another.
+    """
     preamble: list[str] = []
     found: list[tuple[str, int, list[str]]] = []
     lines = markdown.splitlines()
@@ -59,7 +64,7 @@ def sections(markdown: str) -> tuple[str, list[Section]]:
             found.append((heading[0], heading[1], []))
         else:
             (found[-1][2] if found else preamble).append(line)
-    return "\n".join(preamble), _nest(found)
+    return "\n".join(preamble), _nest(found, peers)
 
 
 def _heading(line: str, lines: list[str], index: int) -> tuple[str, int] | None:
@@ -68,7 +73,7 @@ def _heading(line: str, lines: list[str], index: int) -> tuple[str, int] | None:
         return atx.group(2).strip(), len(atx.group(1))
     bold = _BOLD_LINE.match(line)
     if bold:
-        return bold.group(1).strip(), 6
+        return bold.group(1).strip(), 7
     if _SETEXT.match(line) and index > 0 and lines[index - 1].strip():
         return "", 0
     following = lines[index + 1] if index + 1 < len(lines) else ""
@@ -81,14 +86,16 @@ def _is_list_item(line: str) -> bool:
     return bool(re.match(r"^\s*(?:[-*+]|\d+[.)])\s", line))
 
 
-def _nest(found: list[tuple[str, int, list[str]]]) -> list[Section]:
+def _nest(
+    found: list[tuple[str, int, list[str]]], peers: Sequence[str]
+) -> list[Section]:
     # A section runs until the next heading of the same or a higher level,
     # so sub-headings and their text belong to it.
     out = []
     for i, (heading, level, _) in enumerate(found):
         body: list[str] = list(found[i][2])
         for later, later_level, text in found[i + 1 :]:
-            if later_level <= level:
+            if later_level <= level or any(_same_heading(later, p) for p in peers):
                 break
             body += [later, *text]
         own = "\n".join(found[i][2]).strip()
@@ -139,8 +146,8 @@ def judge(
 def _fill_sections(
     body: str, extra: str, rules: Rationale
 ) -> tuple[dict[str, str], list[RationaleFinding]]:
-    _, in_body = sections(body)
-    extra_preamble, in_extra = sections(extra)
+    _, in_body = sections(body, rules.sections)
+    extra_preamble, in_extra = sections(extra, rules.sections)
     filled: dict[str, str] = {}
     findings = []
     for name in rules.sections:
