@@ -175,3 +175,8 @@ def test_an_oversized_file_is_refused() -> None:
 def test_the_preset_and_the_schema_ship_with_the_package() -> None:
     assert schema()["title"] == ".changebot.yml"
     assert DEFAULT_CONFIG.source == "default preset"
+
+
+def test_nobody_may_override_unless_the_policy_names_who() -> None:
+    assert load_config(None).overrides.allowed == ()
+    assert load_config("areas: {}\n").overrides.allowed == ()

@@ -89,7 +89,7 @@ class Overrides:
     """Who may override a failing verdict, and how much they must say."""
 
     #: ``team:org/slug``, ``user:login`` or ``role:<permission>`` entries.
-    allowed: tuple[str, ...] = ("role:admin",)
+    allowed: tuple[str, ...] = ()
     min_words: int = 5
 
 
