@@ -131,3 +131,13 @@ class QueueError(ChangebotError):
     default_hint = (
         "check CHANGEBOT_DATA_DIR is writable, or that CHANGEBOT_REDIS_URL answers"
     )
+
+
+class DemoError(ChangebotError):
+    """A step of `changebot demo` did not happen as it was narrated."""
+
+    exit_code = 1
+    default_hint = (
+        "run `changebot -v demo --no-serve` to see the App's log; "
+        "the data directory keeps the simulator's repositories"
+    )
