@@ -545,6 +545,29 @@ class GitHubForge:
         kept = [d for guid, d in failed.items() if guid not in done]
         return sorted(kept, key=lambda d: d.delivered_at)
 
+    # --- installations ---------------------------------------------------------
+
+    def installed_repos(self) -> list[str]:
+        """Return the repositories of every installation of the App (all pages).
+
+        A token that is not the App's (the Action's) lists nothing.
+        """
+        if not isinstance(self.auth, AppAuth):
+            return []
+        app = self.auth.for_app(self.transport)
+        repos: list[str] = []
+        for item in self.transport.items(app, "/app/installations", query=PAGE):
+            account = str(item["account"]["login"])
+            self.auth.tokens.remember_installation(account, int(item["id"]))
+            listing = self.transport.items(
+                self.auth.for_org(self.transport, account),
+                "/installation/repositories",
+                query=PAGE,
+                key="repositories",
+            )
+            repos += [str(repo["full_name"]) for repo in listing]
+        return sorted(set(repos))
+
     def redeliver(self, delivery_id: int) -> None:
         """Ask GitHub to deliver a webhook again."""
         self.transport.request(
