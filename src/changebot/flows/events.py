@@ -42,9 +42,32 @@ def handled_event(event: str) -> bool:
 def wanted(event: str, payload: Mapping[str, Any]) -> bool:
     """Tell whether a delivery of ``event`` with ``payload`` is worth a job."""
     actions = HANDLED.get(event, frozenset())
+    if not _names_its_subject(event, payload):
+        return False
     if actions is None:
         return True
     return str(payload.get("action", "")) in actions
+
+
+#: Event -> the objects a delivery must carry for its flow to run at all.
+REQUIRED = {
+    "pull_request": ("repository", "pull_request"),
+    "pull_request_review": ("repository", "pull_request"),
+    "issue_comment": ("repository", "issue", "comment"),
+    "push": ("repository",),
+}
+
+
+def _names_its_subject(event: str, payload: Mapping[str, Any]) -> bool:
+    # NOTE: a signed but truncated payload would only fail every retry.
+    needs = REQUIRED.get(event, ())
+    if any(not isinstance(payload.get(k), Mapping) for k in needs):
+        return False
+    if needs and repo_of(payload) is None:
+        return False
+    if event.startswith("pull_request") and "number" not in payload["pull_request"]:
+        return False
+    return event != "push" or isinstance(payload.get("ref"), str)
 
 
 def repo_of(payload: Mapping[str, Any]) -> str | None:
