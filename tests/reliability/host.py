@@ -1,0 +1,58 @@
+"""What the reliability tests share: the App on the simulator, and the promises.
+
+`promises_kept` is the one check every fault and attack test ends with: each
+merged PR has exactly one `change` entry, indices are dense, the log
+verifies, and changebot posted no comment twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections import Counter
+from typing import Any
+
+from flows.apphost import RATIONALE, AppHost
+
+REPO = "acme/infra"
+
+__all__ = ["RATIONALE", "REPO", "AppHost", "promises_kept", "resign", "signed_post"]
+
+
+def resign(secret: str, body: bytes, headers: dict[str, str]) -> dict[str, str]:
+    """Return ``headers`` with the signature GitHub would put on ``body``."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {**headers, "X-Hub-Signature-256": f"sha256={digest}"}
+
+
+def signed_post(host: AppHost, event: str, guid: str, payload: dict[str, Any]) -> int:
+    """POST ``payload`` to the App as a correctly signed delivery."""
+    body = json.dumps(payload).encode()
+    headers = resign(
+        host.settings.webhook_secret or "",
+        body,
+        {
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": guid,
+            "Content-Type": "application/json",
+        },
+    )
+    return host.receive(headers, body)
+
+
+def promises_kept(host: AppHost, repo: str = REPO) -> list[dict[str, Any]]:
+    """Assert the log's promises for ``repo``; return its entries."""
+    entries = host.entries(repo)
+    assert [e["index"] for e in entries] == list(range(len(entries)))
+    host.verified(repo)
+
+    merged = [p.number for p in host.simulator.repo(repo).pulls.values() if p.merged_at]
+    changes = Counter(e["pr"]["number"] for e in entries if e["kind"] == "change")
+    assert changes == Counter(merged), f"change entries {changes}, merged {merged}"
+
+    keys = Counter(e["idempotency_key"] for e in entries)
+    assert [k for k, n in keys.items() if n > 1] == []
+    for number in {c.number for c in host.simulator.repo(repo).comments.values()}:
+        assert len(host.summary_comments(repo, number)) <= 1, number
+    return entries
