@@ -60,6 +60,7 @@ class Simulator:
         self.host, self.port = host, self._server.server_port
         self.hub.base_url = f"http://{host}:{self.port}"
         self._thread: threading.Thread | None = None
+        self._serving = False
 
     # --- running -------------------------------------------------------------
 
@@ -71,17 +72,22 @@ class Simulator:
             daemon=True,
             name="ghsim",
         )
+        self._serving = True
         self._thread.start()
         log.info("simulator listening", extra={"url": self.base_url})
         return self
 
     def serve_forever(self) -> None:
         """Serve in this thread until interrupted."""
+        self._serving = True
         self._server.serve_forever()
 
     def stop(self) -> None:
         """Stop serving and wait for background webhooks."""
-        self._server.shutdown()
+        # NOTE: shutdown() waits for a serve loop; one that never ran would hang.
+        if self._serving:
+            self._server.shutdown()
+            self._serving = False
         self._server.server_close()
         self.hub.hooks.wait()
 
