@@ -28,7 +28,7 @@ class Fault:
         """Say whether this fault applies to a call."""
         if self.method and self.method.upper() != method.upper():
             return False
-        return fnmatch.fnmatchcase(path, self.pattern)
+        return fnmatch.fnmatchcase(path.rstrip("/") or "/", self.pattern)
 
 
 class Faults:

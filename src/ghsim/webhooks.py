@@ -169,7 +169,7 @@ class Webhooks:
         if self.drop:
             code, text = 0, "dropped by the simulator"
         elif self.sink is not None:
-            code, text = self.sink(dict(delivery.headers), delivery.body), ""
+            code, text = _call_sink(self.sink, delivery)
         elif self.url:
             code, text = _post(self.url, delivery.headers, delivery.body)
         else:
@@ -179,6 +179,15 @@ class Webhooks:
         delivery.response_body = text
         delivery.status = "OK" if delivery.ok else (text or f"HTTP {code}")
         log.debug("webhook delivered", extra={"guid": delivery.guid, "code": code})
+
+
+def _call_sink(sink: Sink, delivery: Delivery) -> tuple[int, str]:
+    """Hand a delivery to a Python receiver; its crash is a failed delivery."""
+    try:
+        return sink(dict(delivery.headers), delivery.body), ""
+    except Exception as err:  # noqa: BLE001 - GitHub records any failure
+        log.warning("webhook sink failed", extra={"guid": delivery.guid})
+        return 0, f"receiver failed: {err!r}"
 
 
 def _post(url: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:

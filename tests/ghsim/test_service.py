@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from conftest import SeededRepo
 
 from ghsim import Simulator
@@ -112,3 +113,30 @@ def test_check_runs_list_filters_by_name(seeded_repo: SeededRepo) -> None:
 
     assert listed.json()["total_count"] == 2
     assert len(simulator.check_runs("acme/infra", "changebot")) == 2
+
+
+def test_timeout_fault_holds_the_answer_back(seeded_repo: SeededRepo) -> None:
+    seeded_repo.simulator.fail("/repos/acme/infra", "timeout", delay=0.5)
+
+    with pytest.raises(requests.Timeout):
+        seeded_repo.client().get(seeded_repo.api(""), timeout=0.1)
+    assert seeded_repo.client().get(seeded_repo.api("")).status_code == 200
+
+
+def test_a_crashing_webhook_sink_is_a_failed_delivery(seeded_repo: SeededRepo) -> None:
+    def crash(headers: dict[str, str], body: bytes) -> int:
+        raise RuntimeError("receiver down")
+
+    seeded_repo.simulator.set_webhook_sink(crash)
+
+    opened = seeded_repo.client("dev").post(
+        seeded_repo.api("pulls"),
+        json={
+            "title": "t",
+            "head": seeded_repo.commit("s", {"a": "1"}) and "s",
+            "base": "main",
+        },
+    )
+
+    assert opened.status_code == 201
+    assert seeded_repo.simulator.deliveries("pull_request")[-1].status_code == 0
