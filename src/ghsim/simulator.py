@@ -12,7 +12,7 @@ import requests
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 # NOTE: importing the endpoint modules registers their routes.
-from ghsim import (  # noqa: F401  # noqa: F401
+from ghsim import (  # noqa: F401
     access,
     admin,
     apps,
@@ -22,7 +22,8 @@ from ghsim import (  # noqa: F401  # noqa: F401
     gitdata,
     issues,
     merges,
-    protection,  # noqa: F401
+    persist,
+    protection,
     pulls,
     repos,
     reviews,
@@ -37,7 +38,11 @@ log = logging.getLogger(__name__)
 
 
 class Simulator:
-    """A simulated GitHub serving HTTP on a loopback port, state under ``root``."""
+    """A simulated GitHub serving HTTP on a loopback port, state under ``root``.
+
+    With ``persistent``, what git does not hold is saved on `stop` and read
+    back by the next simulator on the same ``root``.
+    """
 
     def __init__(
         self,
@@ -48,11 +53,15 @@ class Simulator:
         webhook_secret: str | None = None,
         token_ttl: int = 3600,
         synchronous_webhooks: bool = True,
+        persistent: bool = False,
     ) -> None:
         self.root = Path(root)
+        self.persistent = persistent
         self.hub = Hub(
             self.root, webhook_url, webhook_secret, token_ttl, synchronous_webhooks
         )
+        if persistent:
+            persist.load(self.hub)
         self.wsgi = Application(self.hub)
         self._server: BaseWSGIServer = make_server(
             host, port, self.wsgi, threaded=True, request_handler=_QuietHandler
@@ -90,6 +99,8 @@ class Simulator:
             self._serving = False
         self._server.server_close()
         self.hub.hooks.wait()
+        if self.persistent:
+            persist.save(self.hub)
 
     def __enter__(self) -> Simulator:
         return self.start()

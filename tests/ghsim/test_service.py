@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import requests
-from conftest import SeededRepo
+from conftest import SeededRepo, seed
 
 from ghsim import Simulator
 
@@ -140,3 +142,24 @@ def test_a_crashing_webhook_sink_is_a_failed_delivery(seeded_repo: SeededRepo) -
 
     assert opened.status_code == 201
     assert seeded_repo.simulator.deliveries("pull_request")[-1].status_code == 0
+
+
+def test_a_persistent_simulator_remembers_across_restarts(tmp_path: Path) -> None:
+    with Simulator(tmp_path / "gh", persistent=True) as first:
+        seeded = seed(first)
+        number = seeded.open_pull("keep", {"infra/k.tf": "1"})
+        seeded.review(number, "pat")
+        installation = first.installation_id("acme")
+        head = seeded.head("keep")
+
+    with Simulator(tmp_path / "gh", persistent=True) as second:
+        pat = second.client("pat")
+        pull = pat.get(f"/repos/acme/infra/pulls/{number}").json()
+        reviews = pat.get(f"/repos/acme/infra/pulls/{number}/reviews").json()
+        seeded.simulator = second
+        another = seeded.open_pull("next", {"infra/n.tf": "1"})
+
+    assert (pull["state"], pull["head"]["sha"]) == ("open", head)
+    assert [r["user"]["login"] for r in reviews] == ["pat"]
+    assert second.installation_id("acme") == installation
+    assert another == number + 1

@@ -52,6 +52,7 @@ def simulator(
         webhook_secret=webhook_secret,
         token_ttl=token_ttl,
         synchronous_webhooks=False,
+        persistent=True,
     )
     # NOTE: one machine-readable line (the API root), so scripts can read it.
     click.echo(sim.base_url)
