@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from changebot.ports import CheckReport
 
@@ -38,6 +39,13 @@ _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 _SCHEME = re.compile(r"(?i)\b(https?|ftp|mailto|javascript|data)(\\?:)")
 _WWW = re.compile(r"(?i)\bwww(?=\\\.)")
 _WORD_JOINER = "\u2060"
+#: Characters that reorder text or hide in it: bidi controls (Trojan Source)
+#: and zero-width marks. A reader sees them as ``‹U+202E›``.
+#: See: https://trojansource.codes/
+_HIDDEN = "\u061c\u200b-\u200f\u202a-\u202e\u2061-\u2064\u2066-\u2069\ufeff"
+_INVISIBLE = re.compile(f"[{_HIDDEN}\u2060]")
+#: As above, but the word joiner stays: `md` and `mrkdwn` insert it on purpose.
+_INVISIBLE_BUT_JOINER = re.compile(f"[{_HIDDEN}]")
 
 
 def templates_dir() -> Path:
@@ -57,6 +65,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_shown,
     )
     env.filters["md"] = md
     env.filters["mrkdwn"] = mrkdwn
@@ -72,6 +81,31 @@ def render(name: str, **context: Any) -> str:
 # --- escaping user text -----------------------------------------------------
 
 
+def visible(text: str) -> str:
+    """Show each character that reorders or hides text as ``‹U+XXXX›``."""
+    return _INVISIBLE.sub(_codepoint, text)
+
+
+def _codepoint(match: re.Match[str]) -> str:
+    return _label(match.group())
+
+
+def _label(char: str) -> str:
+    return f"\u2039U+{ord(char):04X}\u203a"
+
+
+def _shown(value: object) -> object:
+    """Neutralise hidden characters in every value a template outputs."""
+    if isinstance(value, Markup):
+        # NOTE: Markup.replace escapes its argument, so escaped HTML stays so.
+        for char in set(_INVISIBLE_BUT_JOINER.findall(value)):
+            value = value.replace(char, _label(char))
+        return value
+    if isinstance(value, str):
+        return _INVISIBLE_BUT_JOINER.sub(_codepoint, value)
+    return value
+
+
 def md(text: object) -> str:
     """Escape user text for GitHub Markdown so it renders as the text it is.
 
@@ -82,7 +116,8 @@ def md(text: object) -> str:
     """
     if text is None:
         return ""
-    value = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = visible(str(text))
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     value = _MD_ESCAPE.sub(r"\\\1", value)
     value = _MENTION.sub("@" + _WORD_JOINER, value)
     value = _SCHEME.sub(lambda m: m.group(1) + _WORD_JOINER + m.group(2), value)
@@ -98,7 +133,8 @@ def mrkdwn(text: object) -> str:
     """
     if text is None:
         return ""
-    value = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = visible(str(text))
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MENTION.sub("@" + _WORD_JOINER, value)
 
 
