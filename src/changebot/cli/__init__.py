@@ -44,6 +44,7 @@ def _register() -> None:
     from changebot.cli import check, config  # noqa: F401
     from changebot.cli import deploy  # noqa: F401
     from changebot.cli import demo  # noqa: F401
+    from changebot.cli import action  # noqa: F401
 
 
 _register()
