@@ -44,8 +44,10 @@ _ENTRY = "from changebot.cli import main; main(prog_name='changebot')"
 def serve(host: str, port: int, workers: int, no_worker: bool, threads: int) -> None:
     """Run the GitHub App: webhook intake, health, metrics, and a job worker."""
     from changebot.server import create_app
+    from changebot.server.setup import offer_setup
     from changebot.server.wsgi import serve as run_gunicorn
 
+    offer_setup(host, port, click.echo)
     settings = Settings.from_env()
     settings.require(*WEB_SETTINGS, *(() if no_worker else WORKER_SETTINGS))
     build(settings).queue.ping()

@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 
 from changebot.compose import Services, build
-from changebot.server import operations, webhook
+from changebot.server import operations, setup, webhook
 from changebot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,8 @@ def create_app(
     """Build the App's web application from settings (the environment by default)."""
     if services is None:
         services = build(settings or Settings.from_env())
+    if setup.wanted(services.settings):
+        return setup.create_setup_app(services)
     services.settings.require("webhook_secret")
 
     app = Flask("changebot")
