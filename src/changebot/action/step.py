@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from changebot.action.dispatch import plan
+from changebot.action.dispatch import Task, plan
 from changebot.action.inputs import Inputs
 from changebot.action.outputs import write_outputs
 from changebot.action.services import Step
@@ -67,7 +67,7 @@ def run_step(
     return 0
 
 
-def _run(task: Any, step: Step, inputs: Inputs, payload: Mapping[str, Any]) -> Result:
+def _run(task: Task, step: Step, inputs: Inputs, payload: Mapping[str, Any]) -> Result:
     try:
         return run_task(task, step, inputs.event_name, payload)
     except ForgeError as err:

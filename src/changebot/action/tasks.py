@@ -16,8 +16,8 @@ from typing import Any
 from changebot.action.dispatch import PULL_EVENTS, Task, pull_number
 from changebot.action.inputs import missing_input
 from changebot.action.services import Step
-from changebot.action.workflow import Annotation
-from changebot.audit import verify
+from changebot.action.workflow import Annotation, Level
+from changebot.audit import VerifyReport, verify
 from changebot.audit.layout import CHECKPOINT
 from changebot.deploy import outputs as deploy_outputs
 from changebot.deploy.ancestry import ForgeAncestry
@@ -25,6 +25,7 @@ from changebot.errors import ConfigProblem, UsageError
 from changebot.flows.commands import on_comment
 from changebot.flows.deploy import (
     DeploymentRequest,
+    Outcome,
     entry_fields,
     on_deployment_status,
     record_deployment,
@@ -89,8 +90,10 @@ def evaluate(step: Step, event: str, payload: Mapping[str, Any]) -> Result:
         verdict=verdict,
     )
     problems = _config_annotations(step, judgement.base_problems, "base")
-    proposed = [ConfigProblem(p.message, path=p.path, line=p.line) for p in
-                judgement.proposed_problems]  # fmt: skip
+    proposed = [
+        ConfigProblem(p.message, path=p.path, line=p.line)
+        for p in judgement.proposed_problems
+    ]
     problems += _config_annotations(step, tuple(proposed), "proposed")
     return Result(
         outputs={"verdict": verdict},
@@ -101,15 +104,20 @@ def evaluate(step: Step, event: str, payload: Mapping[str, Any]) -> Result:
 
 
 def _config_annotations(
-    step: Step, problems: tuple[ConfigProblem, ...], whose: str
+    step: Step,
+    problems: tuple[ConfigProblem, ...],
+    whose: str,
+    level: Level = "error",
 ) -> list[Annotation]:
-    title = render("action/config_title.txt", whose=whose, path=step.inputs.config_path)
+    """Pin each problem of the policy file to its line."""
+    path = step.inputs.config_path
+    title = render("action/config_title.txt", whose=whose, path=path).strip()
     return [
         Annotation(
-            "error",
-            str(problem.message) + (f" (at {problem.path})" if problem.path else ""),
-            title=title.strip(),
-            file=step.inputs.config_path,
+            level,
+            render("action/config_problem.txt", p=problem).strip(),
+            title=title,
+            file=path,
             line=problem.line,
         )
         for problem in problems
@@ -221,7 +229,7 @@ def _deploy_request(step: Step) -> DeploymentRequest:
     )
 
 
-def _record_step_deployment(step: Step, request: DeploymentRequest) -> Any:
+def _record_step_deployment(step: Step, request: DeploymentRequest) -> Outcome:
     ctx, repo = step.context, request.repo
     config = ctx.lenient_policy(repo, step.forge.default_branch(repo))
     environment = config.environment(request.environment)
@@ -245,8 +253,10 @@ def reconcile(step: Step, event: str, payload: Mapping[str, Any]) -> Result:
     days = step.inputs.lookback_days
     since = datetime.now(UTC) - timedelta(days=days)
     recorded = record_missing(step.context, step.inputs.repository, since)
-    items = [render("action/reconciled_item.md", pr=number, index=index).strip()
-             for _, number, index in recorded]  # fmt: skip
+    items = [
+        render("action/reconciled_item.md", pr=number, index=index).strip()
+        for _, number, index in recorded
+    ]
     head = render("action/reconciled.md", count=len(recorded), days=days)
     outputs = {}
     if recorded:
@@ -281,7 +291,9 @@ def verify_log(step: Step, event: str, payload: Mapping[str, Any]) -> Result:
     return result
 
 
-def _verification_notice(repo: str, origin: str, line: str, report: Any) -> Notice:
+def _verification_notice(
+    repo: str, origin: str, line: str, report: VerifyReport
+) -> Notice:
     return Notice(
         kind="verification-failure",
         key=f"verification-failure:{origin}:{report.head}",
@@ -307,20 +319,12 @@ def _checkpoint(step: Step) -> str | None:
 
 def _lenient_annotations(step: Step) -> list[Annotation]:
     """Warn about invalid policy files that a recording fell back from."""
-    title = render(
-        "action/config_title.txt", whose="recorded", path=step.inputs.config_path
-    )
-    return [
-        Annotation(
-            "warning",
-            str(p),
-            title=title.strip(),
-            file=step.inputs.config_path,
-            line=p.line,
-        )
+    problems = tuple(
+        problem
         for err in step.context.invalid
-        for p in (err.problems or [ConfigProblem(str(err))])
-    ]
+        for problem in (err.problems or [ConfigProblem(str(err))])
+    )
+    return _config_annotations(step, problems, "recorded", "warning")
 
 
 def _skipped(why: str, event: str) -> Result:
