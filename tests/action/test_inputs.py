@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -109,3 +112,16 @@ def test_as_a_github_app_the_installation_token_is_masked(runner, seeded_repo):
     assert step.stdout.index(mask) == 0
     assert runner.check(number).conclusion == "failure"
     assert mask.removeprefix("::add-mask::") not in step.stderr
+
+
+def test_outside_a_workflow_the_command_says_so(tmp_path):
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", "from changebot.cli import main; main()", "action"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 2
+    assert done.stdout.startswith("::error title=changebot could not run::")
+    assert "GITHUB_EVENT_NAME is not set" in done.stdout
+    assert "GITHUB_EVENT_NAME is not set" in done.stderr
