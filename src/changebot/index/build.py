@@ -40,6 +40,10 @@ class Verification:
     ok: bool
     size: int
     findings: tuple[Finding, ...] = ()
+    #: The branch head this verification saw.
+    head: str | None = None
+    #: When the whole branch was last read and verified (not only what it gained).
+    full_at: str | None = None
 
 
 class Indexer:
@@ -48,11 +52,14 @@ class Indexer:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def update(self, name: str, store: AuditStore) -> int:
-        """Index what the branch gained since the last update; return how many."""
+    def update(self, name: str, store: AuditStore, head: str | None = None) -> int:
+        """Index what the branch gained since the last update; return how many.
+
+        ``head`` is the branch head the caller read already (read when None).
+        """
         db = schema.connect(self.path)
         try:
-            return self._update(db, name, store)
+            return self._update(db, name, store, head)
         finally:
             db.close()
 
@@ -61,7 +68,7 @@ class Indexer:
         db = schema.connect(self.path)
         try:
             _forget(db, name)
-            return self._update(db, name, store)
+            return self._update(db, name, store, None)
         finally:
             db.close()
 
@@ -81,20 +88,48 @@ class Indexer:
         try:
             log_id = _log_id(db, name, "")
             db.execute(
-                "INSERT OR REPLACE INTO verifications VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO verifications VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     log_id,
                     result.checked_at,
                     int(result.ok),
                     result.size,
                     json.dumps(findings),
+                    result.head,
+                    result.full_at,
                 ),
             )
         finally:
             db.close()
 
-    def _update(self, db: sqlite3.Connection, name: str, store: AuditStore) -> int:
-        head = store.head()
+    def known(self, name: str) -> tuple[str | None, int]:
+        """Return the head and size of a log as indexed ((None, 0) if unknown)."""
+        db = schema.connect(self.path)
+        try:
+            row = db.execute(
+                "SELECT head, size FROM logs WHERE name = ?", (name,)
+            ).fetchone()
+        finally:
+            db.close()
+        return (None, 0) if row is None else (row[0], int(row[1]))
+
+    def verified(self, name: str) -> Verification | None:
+        """Return the latest verification stored for a log, if any."""
+        db = schema.connect(self.path)
+        try:
+            row = db.execute(
+                "SELECT v.* FROM verifications v JOIN logs l ON l.id = v.log_id "
+                "WHERE l.name = ?",
+                (name,),
+            ).fetchone()
+        finally:
+            db.close()
+        return None if row is None else verification_of_row(row)
+
+    def _update(
+        self, db: sqlite3.Connection, name: str, store: AuditStore, head: str | None
+    ) -> int:
+        head = head or store.head()
         log_id = _log_id(db, name, store.origin)
         known_head, size = db.execute(
             "SELECT head, size FROM logs WHERE id = ?", (log_id,)
@@ -115,6 +150,21 @@ class Indexer:
         )
         log.info("audit index updated", extra={"log": name, "added": added})
         return added
+
+
+def verification_of_row(row: sqlite3.Row) -> Verification:
+    """Return the verification a row of the `verifications` table holds."""
+    findings = tuple(
+        Finding(f["message"], f.get("index")) for f in json.loads(row["findings"])
+    )
+    return Verification(
+        checked_at=row["checked_at"],
+        ok=bool(row["ok"]),
+        size=row["size"],
+        findings=findings,
+        head=row["head"],
+        full_at=row["full_at"],
+    )
 
 
 def _readable_rows(name: str, files: Iterable[tuple[str, bytes]]) -> Iterator[Row]:
@@ -173,9 +223,12 @@ def _still_there(
     ).fetchone()
     for number, path in _entry_paths(store, head, index):
         data = store.read(head, path) if number == index else None
-        return (
-            row is not None and data is not None and row_of(data, index).leaf == row[0]
-        )
+        if row is None or data is None:
+            return False
+        try:
+            return row_of(data, index).leaf == str(row[0])
+        except AuditError:
+            return False
     return False
 
 

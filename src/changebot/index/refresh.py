@@ -1,22 +1,27 @@
 """Bring the index up to date with a branch, verify the branch, record the result.
 
-Call `refresh` after each append or fetch: it reads only what the branch
-gained, then verifies the whole log so that every page of the browser can
-say when the log was last checked and what was found.
+Call `refresh` after each append or fetch. When the branch has not moved
+since its last verification it costs one ref read. When it has, the index
+reads only what the branch gained and checks only that (`index.check`),
+provided the log passed before; the whole branch is verified when the log
+is new to the index, failed before, or when a full verification is due.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from changebot.audit.signing import PublicKey
 from changebot.audit.verify import VerifyReport, verify
 from changebot.index.build import Finding, Indexer, Verification
+from changebot.index.check import tail_findings
 from changebot.ports import AuditStore
 
 log = logging.getLogger(__name__)
+
+_STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def refresh(
@@ -26,24 +31,43 @@ def refresh(
     trusted_keys: Iterable[PublicKey],
     *,
     rebuild: bool = False,
+    full_every: timedelta | None = None,
 ) -> Verification:
-    """Index ``store`` as log ``name``, verify it, and store the verification."""
-    # 1. index what the branch gained (or all of it)
+    """Index ``store`` as log ``name``, verify it, and store the verification.
+
+    ``full_every`` is how old the last full verification may grow before the
+    whole branch is read again; with None, every move of the branch is
+    verified in full (the CLI's choice), else only what the branch gained.
+    """
+    trusted = list(trusted_keys)
+
+    # 1. one ref read: a head verified already needs nothing more
+    head = store.head()
+    last = indexer.verified(name)
+    due = rebuild or _due(last, full_every)
+    if last is not None and head is not None and last.head == head and not due:
+        return last
+
+    # 2. index what the branch gained (or all of it)
+    indexed_head, indexed_size = indexer.known(name)
     if rebuild:
         indexer.rebuild(name, store)
     else:
-        indexer.update(name, store)
+        indexer.update(name, store, head)
 
-    # 2. verify the whole branch against the keys trusted out of band
-    report = verify(store, list(trusted_keys))
-    result = verification_of(report)
+    # 3. check only the new entries when the log passed at the indexed head;
+    #    the index starts over (and forgets the verification) after a rewrite
+    passed = indexer.verified(name)
+    result = None
+    incremental = full_every is not None and not due
+    if incremental and _passed_at(passed, indexed_head, indexed_size):
+        result = _tail(indexer, name, trusted, indexed_size, head, passed)
 
-    # 3. a log that fails may have been rewritten below the last indexed
-    #    entry: index it again so that the browser shows the branch as it is
-    if not result.ok and not rebuild:
-        indexer.rebuild(name, store)
+    # 4. otherwise, or when the new entries fail, verify the whole branch
+    if result is None:
+        result = _full(indexer, name, store, trusted, rebuild)
 
-    # 4. record the outcome for every page to show
+    # 5. record the outcome for every page to show
     indexer.record(name, result)
     log.info(
         "audit log refreshed",
@@ -60,9 +84,78 @@ def verification_of(report: VerifyReport) -> Verification:
     ]
     if report.error is not None:
         findings.insert(0, Finding(report.error))
+    now = _now()
     return Verification(
-        checked_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        checked_at=now,
         ok=report.ok,
         size=report.size,
         findings=tuple(findings),
+        head=report.head,
+        full_at=now,
     )
+
+
+def _tail(
+    indexer: Indexer,
+    name: str,
+    trusted: list[PublicKey],
+    start: int,
+    head: str | None,
+    passed: Verification | None,
+) -> Verification | None:
+    """Return the verification of what the log gained, or None if it fails."""
+    findings = tail_findings(indexer.path, name, trusted, start)
+    if findings:
+        log.warning(
+            "new audit entries fail; verifying the whole branch",
+            extra={"log": name, "findings": len(findings)},
+        )
+        return None
+    return Verification(
+        checked_at=_now(),
+        ok=True,
+        size=indexer.known(name)[1],
+        head=head,
+        full_at=passed.full_at if passed else None,
+    )
+
+
+def _full(
+    indexer: Indexer,
+    name: str,
+    store: AuditStore,
+    trusted: list[PublicKey],
+    rebuilt: bool,
+) -> Verification:
+    result = verification_of(verify(store, trusted))
+
+    # NOTE: a log that fails may have been rewritten below the last indexed
+    # entry: index it again so that the browser shows the branch as it is.
+    if not result.ok and not rebuilt:
+        indexer.rebuild(name, store)
+    return result
+
+
+def _passed_at(passed: Verification | None, head: str | None, size: int) -> bool:
+    """Tell whether the last verification passed the log as the index held it."""
+    return (
+        passed is not None
+        and passed.ok
+        and head is not None
+        and passed.head == head
+        and passed.size == size
+    )
+
+
+def _due(last: Verification | None, every: timedelta | None) -> bool:
+    """Tell whether the last full verification is missing or too old."""
+    if last is None or last.full_at is None:
+        return True
+    if every is None:
+        return False
+    done = datetime.strptime(last.full_at, _STAMP).replace(tzinfo=UTC)
+    return datetime.now(UTC) - done >= every
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime(_STAMP)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-VERSION = 1
+VERSION = 2
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS logs (
@@ -72,13 +72,17 @@ CREATE TABLE IF NOT EXISTS verifications (
     checked_at TEXT NOT NULL,
     ok INTEGER NOT NULL,
     size INTEGER NOT NULL,
-    findings TEXT NOT NULL
+    findings TEXT NOT NULL,
+    head TEXT,
+    full_at TEXT
 );
 """
 
 _FTS = """
 CREATE VIRTUAL TABLE IF NOT EXISTS rationale_fts
     USING fts5(rationale, content='entries', content_rowid='id');
+CREATE VIRTUAL TABLE IF NOT EXISTS rationale_terms
+    USING fts5vocab(rationale_fts, 'row');
 """
 
 
@@ -105,6 +109,7 @@ def has_fts(db: sqlite3.Connection) -> bool:
 def _create(db: sqlite3.Connection) -> None:
     log.info("creating audit index schema", extra={"version": VERSION})
     for table in (
+        "rationale_terms",
         "rationale_fts",
         "verifications",
         "nodes",
