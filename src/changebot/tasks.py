@@ -68,13 +68,17 @@ def handle_delivery(
 ) -> None:
     """Run the flow a webhook delivery calls for."""
     from changebot.flows.router import route
+    from changebot.index.feed import Watch, feed_of
 
     repo = repo_of(payload)
     fields = {"delivery": guid, "event": event, "repo": repo}
+    watch = Watch(feed_of(services))
     with services.queue.exclusive(subject(event, payload)), _timed("delivery", fields):
         if repo:
             services.queue.ledger.add(REPOS, repo)
-        route(context(services), event, guid, payload)
+        route(watch.context(context(services)), event, guid, payload)
+    # the audit index: refresh the logs the flow opened (it may have appended)
+    watch.refresh()
 
 
 def run_reconcile(services: Services, since: datetime | None = None) -> Reconciled:
@@ -84,6 +88,7 @@ def run_reconcile(services: Services, since: datetime | None = None) -> Reconcil
     skew and slow merges), or a week on the first run.
     """
     from changebot.flows.reconcile import reconcile
+    from changebot.index.feed import refresh_app
 
     ledger = services.queue.ledger
     started = datetime.now(UTC)
@@ -95,6 +100,8 @@ def run_reconcile(services: Services, since: datetime | None = None) -> Reconcil
     with _timed("reconcile", {"since": since.isoformat()}):
         done = reconcile(context(services), ledger.members(REPOS), since, first_time)
     ledger.note(RECONCILED, started.isoformat())
+    # the audit index: refresh the log of every installed repository
+    refresh_app(services)
     return done
 
 
