@@ -2,6 +2,10 @@
 
 Every query takes the repositories the reader may see and returns nothing of
 any other: not a row, not a count, not a filter choice.
+
+Entries of kind `key` (rotations, repo `-`) concern a whole log: whoever may
+see any repository of a log sees its rotations, which a receipt needs to
+lead from the first key to the one that signed the checkpoint.
 """
 
 from __future__ import annotations
@@ -163,12 +167,12 @@ class Search:
         """Return one entry, or None when it is absent or not visible."""
         with self._db() as db:
             row = db.execute(
-                f"SELECT {_COLUMNS} FROM entries e JOIN logs l ON l.id = e.log_id "  # noqa: S608 -- fixed columns
-                "WHERE l.name = ? AND e.idx = ?",
+                f"SELECT {_COLUMNS}, e.log_id FROM entries e "  # noqa: S608 -- fixed columns
+                "JOIN logs l ON l.id = e.log_id WHERE l.name = ? AND e.idx = ?",
                 (log, index),
             ).fetchone()
-        if row is None or row["repo"] not in visible:
-            return None
+            if row is None or not _row_visible(db, row, visible):
+                return None
         return _record(row)
 
     def related(self, visible: Collection[str], record: Record) -> list[Record]:
@@ -226,12 +230,15 @@ class Search:
             "environment": set(),
         }
         with self._db() as db:
-            for repo, facet, value in db.execute(
-                "SELECT repo, facet, value FROM facets"
+            logs = _visible_logs(db, visible)
+            for log_id, repo, facet, value in db.execute(
+                "SELECT log_id, repo, facet, value FROM facets"
             ):
                 if repo in visible:
                     found["repo"].add(repo)
                     found[facet].add(value)
+                elif facet == "kind" and value == "key" and log_id in logs:
+                    found["kind"].add(value)
         return {name: sorted(values) for name, values in found.items()}
 
     def logs(self, visible: Collection[str]) -> list[LogState]:
@@ -322,10 +329,15 @@ def _where(
     visible: Collection[str], wanted: Filter, after: str, fts: bool
 ) -> tuple[list[str], list[Any]]:
     repos = sorted(visible)
+    marks = ", ".join("?" * len(repos))
     # NOTE: unary + keeps SQLite from using the repo index for the visibility
     # check, so that it walks entries newest first and stops after one page.
-    where = [f"+e.repo IN ({', '.join('?' * len(repos))})"]
-    args: list[Any] = list(repos)
+    visibility = (
+        f"(+e.repo IN ({marks}) OR (e.kind = 'key' AND e.log_id IN "  # noqa: S608 -- placeholders only
+        f"(SELECT log_id FROM facets WHERE repo IN ({marks}))))"
+    )
+    where = [visibility]
+    args: list[Any] = [*repos, *repos]
     for column in ("repo", "kind", "environment"):
         value = getattr(wanted, column)
         if value:
@@ -448,6 +460,24 @@ def _finding_visible(
     if index is None:
         return True
     row = db.execute(
-        "SELECT repo FROM entries WHERE log_id = ? AND idx = ?", (log_id, index)
+        "SELECT repo, kind FROM entries WHERE log_id = ? AND idx = ?", (log_id, index)
     ).fetchone()
-    return row is None or row[0] in visible
+    return row is None or row[0] in visible or row[1] == "key"
+
+
+def _visible_logs(db: sqlite3.Connection, visible: Collection[str]) -> set[int]:
+    """Return the ids of the logs that hold an entry of a visible repository."""
+    return {
+        log_id
+        for log_id, repo in db.execute("SELECT DISTINCT log_id, repo FROM facets")
+        if repo in visible
+    }
+
+
+def _row_visible(
+    db: sqlite3.Connection, row: sqlite3.Row, visible: Collection[str]
+) -> bool:
+    """Tell whether the reader may see an entry: its repository, or its log's key."""
+    if row["repo"] in visible:
+        return True
+    return row["kind"] == "key" and row["log_id"] in _visible_logs(db, visible)
