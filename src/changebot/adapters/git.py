@@ -40,6 +40,11 @@ _STATUS: dict[str, FileStatus] = {
 }
 
 
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+#: How many listed ranges a `LocalRepo` keeps (a deployment asks about two).
+_RANGES_KEPT = 8
+
+
 class LocalRepo:
     """A git repository on disk, asked read-only questions by ref or SHA."""
 
@@ -52,6 +57,9 @@ class LocalRepo:
                 hint="pass --repo with the path of a clone",
             ) from err
         self.path = Path(self._repo.git_dir).parent
+        self._listed: dict[
+            tuple[str | None, str], list[tuple[str, tuple[str, ...]]]
+        ] = {}
 
     def _git(self, *args: str) -> str:
         try:
@@ -101,14 +109,60 @@ class LocalRepo:
             )
         return commits
 
-    def rev_list(self, base: str | None, head: str) -> list[str]:
-        """Return the SHAs in ``base..head`` (all of ``head``), newest first."""
-        spec = [head, f"^{base}"] if base else [head]
-        out = self._git("rev-list", *spec)
-        return out.split()
+    def rev_list(
+        self, base: str | None, head: str, *, first_parent: bool = False
+    ) -> list[str]:
+        """Return the SHAs in ``base..head`` (all of ``head``), newest first.
+
+        With ``first_parent``, follow only the first parent of each merge: the
+        commits made on the branch itself, merge commits included.
+        """
+        if first_parent:
+            out = self._git("rev-list", "--first-parent", *_range_spec(base, head))
+            return out.split()
+        return [sha for sha, _ in self.lineage(base, head)]
+
+    def parents(self, base: str | None, head: str) -> dict[str, tuple[str, ...]]:
+        """Return the parents of each commit in ``base..head``."""
+        return dict(self.lineage(base, head))
+
+    def lineage(self, base: str | None, head: str) -> list[tuple[str, tuple[str, ...]]]:
+        """Return each commit of ``base..head``, newest first, with its parents.
+
+        One `git rev-list --parents`. The answer for a pair of full SHAs is
+        kept (they name fixed commits), so that asking again, or asking
+        `is_ancestor` of the same pair, runs no git at all.
+        """
+        key = (base, head)
+        listed = self._listed.get(key)
+        if listed is None:
+            out = self._git("rev-list", "--parents", *_range_spec(base, head))
+            listed = [
+                (row[0], tuple(row[1:]))
+                for row in map(str.split, out.split("\n"))
+                if row
+            ]
+            if _is_sha(base) and _is_sha(head):
+                self._remember(key, listed)
+        return listed
+
+    def _remember(
+        self, key: tuple[str | None, str], listed: list[tuple[str, tuple[str, ...]]]
+    ) -> None:
+        self._listed[key] = listed
+        while len(self._listed) > _RANGES_KEPT:
+            del self._listed[next(iter(self._listed))]
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         """Tell whether ``ancestor`` is reachable from ``descendant``."""
+        listed = self._listed.get((ancestor, descendant))
+        if listed is not None:
+            # NOTE: the parents of a range that lie outside it are all reachable
+            # from its base; the base is among them exactly when it is reachable
+            # from the head (or the range is empty because both are one commit).
+            return ancestor == descendant or any(
+                ancestor in parents for _, parents in listed
+            )
         try:
             self._repo.git.merge_base("--is-ancestor", ancestor, descendant)
         except git.GitCommandError:
@@ -122,6 +176,14 @@ class LocalRepo:
         except git.GitCommandError:
             return None
         return out.strip() or None
+
+
+def _range_spec(base: str | None, head: str) -> list[str]:
+    return [head, f"^{base}"] if base else [head]
+
+
+def _is_sha(name: str | None) -> bool:
+    return name is not None and _SHA.fullmatch(name) is not None
 
 
 def _parse_name_status(out: str) -> list[ChangedFile]:

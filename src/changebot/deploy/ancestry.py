@@ -7,6 +7,7 @@ of commits between them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 from changebot.ports import Comparison, Forge
@@ -21,6 +22,10 @@ class Ancestry(Protocol):
 
     def rev_list(self, base: str | None, head: str) -> list[str]:
         """Return the SHAs in ``base..head``, newest first."""
+        ...
+
+    def parents(self, base: str | None, head: str) -> Mapping[str, tuple[str, ...]]:
+        """Return the parents of each commit in ``base..head``; empty if unknown."""
         ...
 
 
@@ -54,6 +59,10 @@ class ForgeAncestry:
             return []
         # GitHub lists compare commits oldest first.
         return list(reversed(self.compare(base, head).commits))
+
+    def parents(self, base: str | None, head: str) -> Mapping[str, tuple[str, ...]]:
+        """Return nothing: compare answers no parents (attribution asks per PR)."""
+        return {}
 
     def compare_url(self, base: str, head: str) -> str | None:
         """Return the forge's page for ``base...head``, when it was fetched."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from changebot.deploy.ancestry import Ancestry
@@ -26,6 +26,8 @@ class Movement:
     previous_sha: str | None
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    #: The parents of the commits in ``added`` and ``removed``, when known.
+    parents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def first(self) -> bool:
@@ -51,21 +53,25 @@ def classify(
     if _same(previous, sha):
         return Movement("redeploy", sha, previous)
 
+    # NOTE: each range is listed before the question of its ancestry, so that
+    # an ancestry that lists ranges with their parents answers from the list.
+    added = tuple(ancestry.rev_list(previous, sha))
     if ancestry.is_ancestor(previous, sha):
-        added = tuple(ancestry.rev_list(previous, sha))
-        return Movement("deploy", sha, previous, added=added)
+        parents = ancestry.parents(previous, sha)
+        return Movement("deploy", sha, previous, added=added, parents=parents)
 
     removed = tuple(ancestry.rev_list(sha, previous))
+    parents = ancestry.parents(sha, previous)
     if ancestry.is_ancestor(sha, previous):
-        return Movement("rollback", sha, previous, removed=removed)
+        return Movement("rollback", sha, previous, removed=removed, parents=parents)
 
-    added = tuple(ancestry.rev_list(previous, sha))
+    parents = {**parents, **ancestry.parents(previous, sha)}
     # NOTE: going back to a SHA this environment ran before is a rollback even
     # when that SHA sits on another branch (say, before a hotfix).
     kind: Classification = (
         "rollback" if any(_same(sha, e) for e in earlier) else "hotfix"
     )
-    return Movement(kind, sha, previous, added=added, removed=removed)
+    return Movement(kind, sha, previous, added, removed, parents)
 
 
 def _same(a: str, b: str) -> bool:

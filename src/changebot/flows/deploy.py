@@ -196,8 +196,8 @@ def _summary(
     ledger = Ledger.build(entries, request.repo)
     return build_summary(
         movement,
-        attribute(movement.added, ledger, ancestry),
-        attribute(movement.removed, ledger, ancestry),
+        attribute(movement.added, ledger, ancestry, movement.parents),
+        attribute(movement.removed, ledger, ancestry, movement.parents),
         ledger,
         repo=request.repo,
         environment=request.environment,
