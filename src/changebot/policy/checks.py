@@ -19,6 +19,9 @@ from changebot.policy.patterns import pattern_problem
 from changebot.policy.source import Document, KeyPath, key_path
 
 MAX_REGEX_LENGTH = 200
+#: Each repetition that can overlap another multiplies the backtracking a
+#: crafted word can cause: two keep it polynomial and small, three do not.
+MAX_REPETITIONS = 2
 
 
 def schema_problems(document: Document, schema: dict[str, Any]) -> list[ConfigProblem]:
@@ -57,6 +60,11 @@ def regex_problem(expression: str) -> str | None:
         return (
             "a repeated group contains another repetition or alternative, "
             "which can take exponential time; write it without nesting"
+        )
+    if _repetitions(expression) > MAX_REPETITIONS:
+        return (
+            f"more than {MAX_REPETITIONS} repetitions (*, +, {{m,n}}) can take "
+            "a long time on a crafted word; use at most two"
         )
     return None
 
@@ -224,6 +232,26 @@ def _class_end(expression: str, start: int) -> int:
     while i < len(expression) and expression[i] != "]":
         i += 2 if expression[i] == "\\" else 1
     return i + 1
+
+
+def _repetitions(expression: str) -> int:
+    """Count the repeated atoms, classes and groups of ``expression``."""
+    count, i = 0, 0
+    while i < len(expression):
+        if expression[i] == "\\":
+            i += 2
+        elif expression[i] == "[":
+            i = _class_end(expression, i)
+        else:
+            i += 1
+        if _is_repeat(expression, i):
+            # NOTE: an exact count ({3}) never backtracks.
+            count += not _EXACT.match(expression, i)
+            i = _skip_quantifier(expression, i)
+    return count
+
+
+_EXACT = re.compile(r"\{\d+\}")
 
 
 _REPEAT = re.compile(r"[*+]|\{\d*,\d*\}|\{\d+\}")

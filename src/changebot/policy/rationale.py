@@ -17,6 +17,10 @@ from changebot.policy.verdict import RationaleFinding, RationaleReport
 #: A ticket reference is one word; longer words are not searched, which keeps
 #: the cost of a user-supplied expression linear in the size of the body.
 MAX_TICKET_WORD = 200
+#: Tickets are looked for in the first 64 KiB of the title and body only: with
+#: at most two repetitions in the expression (`checks.regex_problem`), that
+#: bounds the cost of a hostile body to about a second.
+MAX_TICKET_TEXT = 64 * 1024
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -112,7 +116,7 @@ def tickets(text: str, pattern: str) -> tuple[str, ...]:
     """Return the distinct ticket references in ``text``, in order."""
     expression = re.compile(pattern)
     seen: dict[str, None] = {}
-    for word in text.split():
+    for word in text[:MAX_TICKET_TEXT].split():
         if len(word) <= MAX_TICKET_WORD:
             for match in expression.finditer(word):
                 seen.setdefault(match.group(), None)
