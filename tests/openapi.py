@@ -60,6 +60,7 @@ class OpenAPI:
                 (HOOKS_URI, Resource(contents=hooks, specification=DRAFT202012)),
             ]
         )
+        self._validators: dict[str, jsonschema.Draft202012Validator] = {}
         self._patterns = [
             (_pattern(key.split(" ", 1)[1]), key) for key in rest["operations"]
         ]
@@ -149,11 +150,14 @@ class OpenAPI:
         return key
 
     def _check(self, uri: str, pointer: str, instance: Any) -> None:
-        validator = jsonschema.Draft202012Validator(
-            {"$ref": f"{uri}#{pointer}"},
-            registry=self.registry,
-            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
-        )
+        key = f"{uri}#{pointer}"
+        validator = self._validators.get(key)
+        if validator is None:
+            validator = self._validators[key] = jsonschema.Draft202012Validator(
+                {"$ref": key},
+                registry=self.registry,
+                format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+            )
         error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
         if error is not None:
             raise error

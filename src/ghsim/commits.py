@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ghsim import shapes
-from ghsim.gitstore import CommitInfo, FileChange, Person
+from ghsim.gitstore import EMPTY_TREE, CommitInfo, FileChange, Person
 from ghsim.hub import Hub
 from ghsim.routing import ApiError, Call, Reply, not_found, paginate, route
 from ghsim.state import Repo, Status, now, stamp
@@ -138,7 +138,7 @@ def get_commit(call: Call, owner: str, name: str, ref: str) -> dict[str, Any]:
     repo = call.hub.repo(call, owner, name)
     info = repo.git.commit(resolve(repo, ref))
     shaped = commit_shape(call.hub, repo, info)
-    parent = info.parents[0] if info.parents else repo.git.build_tree(None, [])
+    parent = info.parents[0] if info.parents else EMPTY_TREE
     changes = repo.git.diff(parent, info.sha)
     shaped["files"] = [
         file_shape(call.hub, repo, info.sha, c) for c in changes[:COMPARE_FILES_MAX]

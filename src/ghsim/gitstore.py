@@ -16,6 +16,8 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 ZERO_SHA = "0" * 40
+#: Git knows the empty tree without storing it; a root commit diffs against it.
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 _SEP = "\x1f"
 _END = "\x1e"
 _LOG_FORMAT = _SEP.join(

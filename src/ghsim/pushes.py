@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from ghsim.commits import login_of
-from ghsim.gitstore import ZERO_SHA
+from ghsim.gitstore import EMPTY_TREE, ZERO_SHA, CommitInfo
 from ghsim.hub import Hub
 from ghsim.routing import ApiError
 from ghsim.state import Repo, now
@@ -31,9 +31,9 @@ def move_ref(
     force: bool = False,
 ) -> None:
     """Move ``ref`` from ``old`` to ``new`` (None deletes) atomically, then tell."""
-    if new and old and not force and not repo.git.is_ancestor(old, new):
-        raise ApiError(422, "Update is not a fast forward")
     forced = bool(new and old and not repo.git.is_ancestor(old, new))
+    if forced and not force:
+        raise ApiError(422, "Update is not a fast forward")
     with hub.world.lock:
         if new is None:
             if old is None:
@@ -105,12 +105,12 @@ def _pushed_commits(
     infos = repo.git.log(["--reverse", f"-{PUSH_COMMITS_MAX}", *span])
     if before is None:
         infos = infos[-1:]
-    return [_push_commit(hub, repo, info.sha) for info in infos]
+    return [_push_commit(hub, repo, info) for info in infos]
 
 
-def _push_commit(hub: Hub, repo: Repo, sha: str) -> dict[str, Any]:
-    info = repo.git.commit(sha)
-    parent = info.parents[0] if info.parents else repo.git.build_tree(None, [])
+def _push_commit(hub: Hub, repo: Repo, info: CommitInfo) -> dict[str, Any]:
+    sha = info.sha
+    parent = info.parents[0] if info.parents else EMPTY_TREE
     changes = repo.git.diff(parent, sha)
     return {
         "id": sha,

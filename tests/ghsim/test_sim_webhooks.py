@@ -15,7 +15,7 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from conftest import SeededRepo
+from seeding import SeededRepo
 
 from ghsim import Simulator
 

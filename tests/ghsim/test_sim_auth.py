@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 import requests
-from conftest import SeededRepo
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from seeding import SeededRepo
 
 from ghsim import Simulator
 

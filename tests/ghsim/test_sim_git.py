@@ -6,7 +6,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import SeededRepo
+from seeding import SeededRepo
 
 
 def _tree(repo: SeededRepo, parent: str, files: dict[str, str | None]) -> str:

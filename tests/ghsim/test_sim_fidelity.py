@@ -14,8 +14,8 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from conftest import SeededRepo, put_file, seed
 from openapi import OpenAPI
+from seeding import SeededRepo, put_file, seed
 
 from ghsim import Simulator
 

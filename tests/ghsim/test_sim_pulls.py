@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from conftest import SeededRepo
+from seeding import SeededRepo
 
 
 def _git(repo: SeededRepo, *args: str) -> str:

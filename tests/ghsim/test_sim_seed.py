@@ -6,7 +6,7 @@ import base64
 import json
 import stat
 
-from conftest import SEED_FILES, SeededRepo
+from seeding import SEED_FILES, SeededRepo
 
 from ghsim import Simulator
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import SeededRepo, seed
+from seeding import SeededRepo, seed
 
 from ghsim import Simulator
 
