@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-import requests
 from browser_logs import change, deployment, override, signed_log
+from browsing import XSS
 from flask import Flask
-from flask.testing import FlaskClient
 
 from changebot.index import Indexer
 from changebot.index.refresh import refresh
 from changebot.server.browser import BrowserConfig, register_browser
 from ghsim.simulator import Simulator
-
-XSS = "<script>alert('owned')</script> **bold** [click](javascript:alert(1))"
 
 
 @pytest.fixture()
@@ -74,16 +70,3 @@ def app(config: BrowserConfig) -> Flask:
     flask_app = Flask("browser-test")
     register_browser(flask_app, config)
     return flask_app
-
-
-def sign_in(client: FlaskClient, login: str) -> None:
-    """Go through the OAuth web flow as ``login``, as a browser would."""
-    start = client.get("/audit/login?next=/audit/")
-    assert start.status_code == 302
-    authorize = requests.get(
-        start.headers["Location"] + f"&login={login}", allow_redirects=False, timeout=10
-    )
-    callback = urlsplit(authorize.headers["Location"])
-    done = client.get(f"{callback.path}?{callback.query}")
-    assert done.status_code == 302, done.text
-    assert done.headers["Location"] == "/audit/"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from browser_logs import change
-from conftest import sign_in
+from browsing import sign_in
 from flask import Flask
 
 from changebot.index import Indexer

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from conftest import XSS, sign_in
+from browsing import XSS, sign_in
 from flask import Flask
 
 from changebot.server.browser.export import inert

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import shutil
@@ -15,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from deliveries import SECRET, headers
 from flask import Flask
 from flask.testing import FlaskClient
 
 from changebot.compose import Services, build
 from changebot.server import create_app
 from changebot.settings import Settings
-
-SECRET = "It's a Secret to Everybody"
 
 Deliver = Callable[..., Any]
 
@@ -45,21 +42,6 @@ def app(services: Services) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-def sign(body: bytes, secret: str = SECRET) -> str:
-    """Sign ``body`` the way GitHub does (computed here, not by changebot)."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def headers(event: str, guid: str, body: bytes, secret: str = SECRET) -> dict[str, str]:
-    """Return the headers GitHub sends with a delivery signed by ``secret``."""
-    return {
-        "X-GitHub-Event": event,
-        "X-GitHub-Delivery": guid,
-        "X-Hub-Signature-256": sign(body, secret),
-        "Content-Type": "application/json",
-    }
 
 
 @pytest.fixture

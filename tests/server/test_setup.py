@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from conftest import headers as signed_headers
+from deliveries import headers as signed_headers
 
 from changebot.adapters.github import GitHubForge
 from changebot.audit import SigningKey
