@@ -7,6 +7,7 @@ retry failed. Jobs about one pull request hold its lock while they run.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -49,8 +50,8 @@ def register(services: Services) -> Jobs:
     queue = services.queue
 
     @queue.job("delivery", summarize=_describe_delivery)
-    def delivery(event: str, guid: str, payload: dict[str, Any]) -> None:
-        handle_delivery(services, event, guid, payload)
+    def delivery(event: str, guid: str, payload: str | dict[str, Any]) -> None:
+        handle_delivery(services, event, guid, _payload(payload))
 
     @queue.job("reconcile", summarize=lambda args: "reconcile every installation")
     def reconcile() -> None:
@@ -100,6 +101,8 @@ def run_reconcile(services: Services, since: datetime | None = None) -> Reconcil
     with _timed("reconcile", {"since": since.isoformat()}):
         done = reconcile(context(services), ledger.members(REPOS), since, first_time)
     ledger.note(RECONCILED, started.isoformat())
+    # NOTE: delivery ids are remembered for days; forget them once expired.
+    ledger.prune()
     # the audit index: refresh the log of every installed repository
     refresh_app(services)
     return done
@@ -145,9 +148,20 @@ def _timed(job: str, fields: dict[str, Any]) -> Iterator[None]:
     log.info("job done", extra={**fields, "job": job})
 
 
+def _payload(given: str | dict[str, Any]) -> dict[str, Any]:
+    """Return a delivery's payload: the intake queues its JSON text."""
+    if isinstance(given, dict):
+        return given
+    payload: dict[str, Any] = json.loads(given)
+    return payload
+
+
 def _describe_delivery(args: list[Any]) -> str:
-    event, guid, payload = (args + [None, None, {}])[:3]
-    payload = payload if isinstance(payload, dict) else {}
+    event, guid, given = (args + [None, None, {}])[:3]
+    try:
+        payload = _payload(given)
+    except (TypeError, ValueError):
+        payload = {}
     action = payload.get("action")
     what = f"{event}.{action}" if action else str(event)
     return f"{what} {subject(str(event), payload)} (delivery {guid})"

@@ -143,4 +143,4 @@ def test_queued_job_carries_the_delivery(deliver, pull_request, services):
 
     assert task.name == "delivery"
     assert task.args[0:2] == ("pull_request", "abc")
-    assert task.args[2]["pull_request"]["number"] == 12
+    assert json.loads(task.args[2])["pull_request"]["number"] == 12

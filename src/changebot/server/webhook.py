@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from typing import Any
 from urllib.parse import parse_qs
 
+import orjson
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -79,41 +79,34 @@ def _accept(
     if not handled_event(event):
         return _answer(event, "ignored", 202, f"{event} events are not handled")
 
-    payload = _parse(body)
-    if payload is None:
+    parsed = _parse(body)
+    if parsed is None:
         return _answer(event, "malformed", 400, "body is not a JSON object")
+    payload, text = parsed
     if not wanted(event, payload):
         action = payload.get("action")
         return _answer(event, "ignored", 202, f"{event}.{action} is not handled")
 
-    return _enqueue(services, event, guid, payload)
+    return _enqueue(services, event, guid, payload, text)
 
 
 def _enqueue(
-    services: Services, event: str, guid: str, payload: dict[str, Any]
+    services: Services, event: str, guid: str, payload: dict[str, Any], text: str
 ) -> tuple[Response, int]:
     fields = {"delivery": guid, "event": event, "repo": repo_of(payload)}
+    job = services.jobs.delivery
     try:
-        if not services.queue.claim_delivery(guid):
-            log.info("duplicate delivery acknowledged", extra=fields)
-            return _answer(event, "duplicate", 200, "already received")
-        _persist(services, event, guid, payload)
+        # NOTE: the job carries the JSON text: storing it costs a copy, where
+        # the parsed payload would cost a pickling as long as the parse.
+        queued = services.queue.enqueue_delivery(guid, job, event, guid, text)
     except QueueError as err:
         log.error("webhook not queued", extra={**fields, "error": str(err)})
         return _answer(event, "unavailable", 503, "queue unavailable, redeliver later")
+    if not queued:
+        log.info("duplicate delivery acknowledged", extra=fields)
+        return _answer(event, "duplicate", 200, "already received")
     log.info("webhook queued", extra=fields)
     return _answer(event, "queued", 202, "queued")
-
-
-def _persist(
-    services: Services, event: str, guid: str, payload: dict[str, Any]
-) -> None:
-    try:
-        services.jobs.delivery.enqueue(event, guid, payload)
-    except QueueError:
-        # NOTE: give the id back, so GitHub's redelivery is accepted.
-        services.queue.forget_delivery(guid)
-        raise
 
 
 def _read_body() -> bytes | None:
@@ -127,16 +120,21 @@ def _read_body() -> bytes | None:
     return body if len(body) <= MAX_BODY else None
 
 
-def _parse(body: bytes) -> dict[str, Any] | None:
-    text = body
-    if request.mimetype == "application/x-www-form-urlencoded":
-        form = parse_qs(body.decode("utf-8", errors="replace"))
-        text = form.get("payload", [""])[0].encode()
+def _parse(body: bytes) -> tuple[dict[str, Any], str] | None:
+    """Return the payload, and the JSON text it was read from."""
     try:
-        payload = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+        text = body.decode()
+    except UnicodeDecodeError:
         return None
-    return payload if isinstance(payload, dict) else None
+    if request.mimetype == "application/x-www-form-urlencoded":
+        text = parse_qs(text).get("payload", [""])[0]
+    try:
+        # NOTE: orjson reads a payload about four times faster than json,
+        # and reading it is the largest part of an acknowledgement.
+        payload = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return (payload, text) if isinstance(payload, dict) else None
 
 
 def _answer(
