@@ -10,7 +10,7 @@ from typing import Any
 from ghsim import shapes
 from ghsim.commits import resolve
 from ghsim.hub import Hub
-from ghsim.routing import ApiError, Call, Reply, not_found, paginate, route
+from ghsim.routing import Call, Reply, invalid, not_found, paginate, route
 from ghsim.state import Deployment, DeploymentStatus, Repo, now, stamp
 
 STATES = ("error", "failure", "inactive", "in_progress", "queued", "pending", "success")
@@ -134,27 +134,7 @@ def create_status(call: Call, owner: str, name: str, deployment_id: int) -> Repl
     """Add a status to a deployment and send `deployment_status`."""
     repo = call.hub.repo(call, owner, name, need="write")
     deployment = _find(repo, deployment_id)
-    state = call.need("state")
-    description = call.field("description") or ""
-    if state not in STATES:
-        raise ApiError(
-            422,
-            "Validation Failed",
-            [{"resource": "DeploymentStatus", "field": "state", "code": "invalid"}],
-        )
-    if len(description) > DESCRIPTION_MAX:
-        raise ApiError(
-            422,
-            "Validation Failed",
-            [
-                {
-                    "resource": "DeploymentStatus",
-                    "field": "description",
-                    "code": "custom",
-                    "message": "description is too long (maximum is 140 characters)",
-                }
-            ],
-        )
+    state, description = _checked_status(call)
     status = DeploymentStatus(
         call.hub.world.new_id(),
         state,
@@ -180,6 +160,17 @@ def create_status(call: Call, owner: str, name: str, deployment_id: int) -> Repl
         sender=call.login,
     )
     return Reply(201, status_shape(call.hub, repo, deployment, status))
+
+
+def _checked_status(call: Call) -> tuple[str, str]:
+    """Return the state and description of a new status, or answer 422."""
+    state, description = call.need("state"), call.field("description") or ""
+    if state not in STATES:
+        raise invalid("DeploymentStatus", "state")
+    if len(description) > DESCRIPTION_MAX:
+        too_long = f"description is too long (maximum is {DESCRIPTION_MAX} characters)"
+        raise invalid("DeploymentStatus", "description", "custom", too_long)
+    return str(state), str(description)
 
 
 @route("GET", "/repos/<owner>/<name>/deployments/<int:deployment_id>/statuses")

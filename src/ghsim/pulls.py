@@ -10,7 +10,7 @@ from typing import Any
 from ghsim import shapes
 from ghsim.commits import commit_shape, file_shape
 from ghsim.hub import Hub
-from ghsim.routing import ApiError, Call, Reply, not_found, paginate, route
+from ghsim.routing import Call, Reply, invalid, not_found, paginate, route
 from ghsim.state import Pull, Repo, now, stamp
 
 FILES_MAX = 3000
@@ -191,27 +191,7 @@ def create_pull(call: Call, owner: str, name: str) -> Reply:
     repo = call.hub.repo(call, owner, name)
     head_ref = str(call.need("head")).split(":")[-1]
     base_ref = str(call.need("base"))
-    head = repo.git.resolve(f"refs/heads/{head_ref}")
-    base = repo.git.resolve(f"refs/heads/{base_ref}")
-    if head is None or base is None:
-        field = "head" if head is None else "base"
-        raise ApiError(
-            422,
-            "Validation Failed",
-            [{"resource": "PullRequest", "field": field, "code": "invalid"}],
-        )
-    if repo.git.is_ancestor(head, base):
-        raise ApiError(
-            422,
-            "Validation Failed",
-            [
-                {
-                    "resource": "PullRequest",
-                    "code": "custom",
-                    "message": f"No commits between {base_ref} and {head_ref}",
-                }
-            ],
-        )
+    head, base = _branches(repo, head_ref, base_ref)
     with call.hub.world.lock:
         pull = Pull(
             repo.next_number,
@@ -231,6 +211,18 @@ def create_pull(call: Call, owner: str, name: str) -> Reply:
         repo.next_number += 1
     pull_event(call.hub, repo, pull, "opened", call.login)
     return Reply(201, pull_shape(call.hub, repo, pull))
+
+
+def _branches(repo: Repo, head_ref: str, base_ref: str) -> tuple[str, str]:
+    """Return the tips of a new PR's branches, or answer 422 as GitHub does."""
+    head = repo.git.resolve(f"refs/heads/{head_ref}")
+    base = repo.git.resolve(f"refs/heads/{base_ref}")
+    if head is None or base is None:
+        raise invalid("PullRequest", "head" if head is None else "base")
+    if repo.git.is_ancestor(head, base):
+        nothing = f"No commits between {base_ref} and {head_ref}"
+        raise invalid("PullRequest", "base", "custom", nothing)
+    return head, base
 
 
 @route("GET", "/repos/<owner>/<name>/pulls/<int:number>")

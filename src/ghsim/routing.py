@@ -106,6 +106,16 @@ def not_found() -> ApiError:
     return ApiError(404, "Not Found")
 
 
+def invalid(
+    resource: str, field: str, code: str = "invalid", message: str | None = None
+) -> ApiError:
+    """Return GitHub's 422 "Validation Failed" for one field."""
+    error = {"resource": resource, "field": field, "code": code}
+    if message:
+        error["message"] = message
+    return ApiError(422, "Validation Failed", [error])
+
+
 Handler = Callable[..., Any]
 H = TypeVar("H", bound=Handler)
 
