@@ -147,7 +147,9 @@ def offer_setup(host: str, port: int, announce: Callable[[str], None]) -> None:
     app = create_app(settings)
     done = app.extensions[DONE]
     server = make_server(host, port, app, threaded=True)
-    announce(render("setup/announce.txt", url=_local_url(host, port), token=token))
+    local = _local_url(host, port)
+    public = str(settings.public_url).rstrip("/")
+    announce(render("setup/announce.txt", public=public, local=local, token=token))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     done.wait()
     # NOTE: let the callback's page reach the browser before the port closes.
