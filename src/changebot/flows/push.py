@@ -104,7 +104,7 @@ def _notice(
 ) -> Notice:
     return Notice(
         kind="direct-push",
-        key=str(fields["before"]) + ".." + str(fields["after"]),
+        key=f"direct-push:{repo}:{fields['before']}..{fields['after']}",
         repo=repo,
         title=render(
             "pr/direct_push_title.txt", repo=repo, branch=branch, push=fields

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from changebot.audit.log import AuditLog
 from changebot.flows.context import Context
 from changebot.flows.merge import change_key, record_merge
 
@@ -57,13 +58,13 @@ def record_missing(
 ) -> list[tuple[str, int, int]]:
     """Record each PR of ``repo`` merged since ``since`` that has no entry yet."""
     recorded = []
-    audit_by_base: dict[str, object] = {}
+    audit_by_base: dict[str, AuditLog] = {}
     for merged in ctx.forge.merged_pulls(repo, since):
         audit = audit_by_base.get(merged.base_ref)
         if audit is None:
             audit = ctx.audit(repo, ctx.lenient_policy(repo, merged.base_ref))
             audit_by_base[merged.base_ref] = audit
-        if audit.find(change_key(repo, merged.number)) is not None:  # type: ignore[attr-defined]
+        if audit.find(change_key(repo, merged.number)) is not None:
             continue
         outcome = record_merge(ctx, repo, merged.number)
         if outcome is not None:
