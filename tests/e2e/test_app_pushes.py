@@ -77,6 +77,21 @@ def test_a_push_to_another_branch_records_nothing(app_host, infra):
     assert app_host.notices.sent == {}
 
 
+def test_a_push_to_a_configured_protected_branch_is_recorded(
+    simulator, seeded_repo, tmp_path
+):
+    app_host = AppHost(simulator, tmp_path / "app", protected_branches=("release",))
+    app_host.listen()
+    seeded_repo.commit("release", {"README.md": "# release\n"}, login="pat")
+
+    after = seeded_repo.commit("release", {"infra/main.tf": "# pin\n"}, login="pat")
+    seeded_repo.commit("feature", {"infra/main.tf": "# wip\n"}, login="dev")
+    app_host.work()
+
+    [entry] = app_host.entries(REPO, "direct-push")
+    assert (entry["ref"], entry["after"]) == ("refs/heads/release", after)
+
+
 def test_a_redelivered_push_is_recorded_once(app_host, infra):
     infra.commit("main", {"infra/main.tf": "# hotfix\n"}, login="pat")
     app_host.work()

@@ -49,7 +49,7 @@ class Recorder:
 class AppHost:
     """The App (web intake, queue, worker) serving the simulator's webhooks."""
 
-    def __init__(self, simulator: Simulator, data_dir: Path) -> None:
+    def __init__(self, simulator: Simulator, data_dir: Path, **options: Any) -> None:
         self.simulator = simulator
         self.key = SigningKey.generate("changebot-test")
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -64,6 +64,7 @@ class AppHost:
             github_url=simulator.base_url,
             job_retries=0,
             job_retry_delay=0.0,
+            **options,
         )
         self.services: Services = build(self.settings)
         self.notices = Recorder()
