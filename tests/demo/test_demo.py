@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,6 @@ from changebot.demo.slackroom import SlackRoom
 
 pytestmark = pytest.mark.e2e
 
-ENTRY = "from changebot.cli import main; main(prog_name='changebot')"
 #: One line per step the story promises, as the narration says it.
 PROMISED = [
     "1. A pull request without a rationale",
@@ -40,30 +37,24 @@ PROMISED = [
 
 
 @pytest.fixture(scope="module")
-def played(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[subprocess.CompletedProcess[str], Path]:
-    data = tmp_path_factory.mktemp("demo") / "data"
-    run = subprocess.run(
-        [sys.executable, "-c", ENTRY, "demo", "--no-serve", "--data", str(data)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    return run, data
+def played(demo_runs) -> tuple[str, int, Path]:
+    """Return what `changebot demo --no-serve` printed, its exit and its data."""
+    run = demo_runs["no-serve"]
+    output = run.finished()
+    return output, run.process.returncode, run.data
 
 
 def test_the_story_plays_through_and_exits_zero(played) -> None:
-    run, _ = played
+    output, status, _ = played
 
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert status == 0, output
     for line in PROMISED:
-        assert line in run.stdout, f"{line!r} missing from:\n{run.stdout}"
-    assert "did not happen as narrated" not in run.stdout
+        assert line in output, f"{line!r} missing from:\n{output}"
+    assert "did not happen as narrated" not in output
 
 
 def test_the_audit_branch_it_leaves_verifies_with_the_cli(played) -> None:
-    run, data = played
+    _, _, data = played
     git_dir = data / "github" / "repos" / "acme" / "infra.git"
 
     verified = CliRunner().invoke(
@@ -86,9 +77,9 @@ def test_the_audit_branch_it_leaves_verifies_with_the_cli(played) -> None:
 
 
 def test_the_app_server_is_gone_after_the_story(played) -> None:
-    run, _ = played
+    output, _, _ = played
     app_url = next(
-        line.split()[2] for line in run.stdout.splitlines() if "changebot App" in line
+        line.split()[2] for line in output.splitlines() if "changebot App" in line
     )
 
     with pytest.raises(requests.ConnectionError):

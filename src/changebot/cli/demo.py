@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import tempfile
 import threading
@@ -40,6 +41,9 @@ def demo(no_serve: bool, data_dir: Path | None, port: int | None) -> None:
     from changebot.demo.seed import REPO
 
     root = _fresh(data_dir)
+    # NOTE: SIGINT too: a shell may start the demo with it ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     narrator = Narrator(click.echo)
     stage, result = play(root, narrator, port)
     try:
@@ -69,6 +73,11 @@ def _fresh(data_dir: Path | None) -> Path:
         )
     data_dir.mkdir(parents=True, exist_ok=True)
     return data_dir.resolve()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Stop the demo, and with it the App's processes (their own session)."""
+    raise KeyboardInterrupt
 
 
 def _wait_for_interrupt() -> None:

@@ -78,22 +78,23 @@ def play(
     """Set the stage under ``root`` and play every step; the stage keeps running."""
     started = time.monotonic()
 
-    # 1. the stage, the org, the App
     stage = open_stage(root, port)
     try:
+        # 1. the org, and the App
         narrator.say("demo/stage.txt", stage=stage, repo=REPO)
         stage.start_app()
         cast = seed(stage.simulator.client)
         stage.wait_for_app()
         stage.listen()
+        narrator.say("demo/ready.txt", stage=stage, repo=REPO)
+
+        # 2. the steps
+        scene = Scene(stage, cast, Watch(stage, REPO), narrator)
+        failed = [name for name, step in STEPS if not _run(scene, name, step)]
     except BaseException:
+        # NOTE: the App runs in its own session, out of reach of Ctrl-C.
         stage.stop()
         raise
-    narrator.say("demo/ready.txt", stage=stage, repo=REPO)
-
-    # 2. the steps
-    scene = Scene(stage, cast, Watch(stage, REPO), narrator)
-    failed = [name for name, step in STEPS if not _run(scene, name, step)]
 
     # 3. the tally
     result = Result(tuple(name for name, _ in STEPS), tuple(failed))
@@ -230,19 +231,21 @@ def override_granted(scene: Scene) -> dict[str, Any]:
 
 def deploy_staging(scene: Scene) -> dict[str, Any]:
     """A deployment to staging is recorded and summarised."""
-    return _deploy(scene, "deploy_staging", "staging", "deployment")
+    reason = "Release 42: the bigger web pool, tried on staging first"
+    return _deploy(scene, "deploy_staging", "staging", "deployment", reason)
 
 
 def deploy_production(scene: Scene) -> dict[str, Any]:
     """A deployment to production is recorded and summarised."""
-    return _deploy(scene, "deploy_production", "production", "deployment")
+    reason = "Release 42: the bigger web pool before the sale"
+    return _deploy(scene, "deploy_production", "production", "deployment", reason)
 
 
 def rollback(scene: Scene) -> dict[str, Any]:
     """Production goes back to the first merge: a rollback summary."""
-    return _deploy(
-        scene, "rollback", "production", "rollback", sha=scene.facts.get("merged")
-    )
+    reason = "INC-78: tag builds deploy twice; back to the pool change alone"
+    first = scene.facts.get("merged")
+    return _deploy(scene, "rollback", "production", "rollback", reason, sha=first)
 
 
 def verified(scene: Scene) -> dict[str, Any]:
@@ -253,12 +256,17 @@ def verified(scene: Scene) -> dict[str, Any]:
 
 
 def _deploy(
-    scene: Scene, step: str, environment: str, kind: str, sha: str | None = None
+    scene: Scene,
+    step: str,
+    environment: str,
+    kind: str,
+    reason: str,
+    sha: str | None = None,
 ) -> dict[str, Any]:
     target = sha or scene.cast.admin.head("main")
     _expect(target is not None, "main has a head to deploy")
-    scene.act(step, environment=environment, sha=str(target))
-    number = scene.cast.admin.deploy(str(target), environment, f"{step} by the demo")
+    scene.act(step, environment=environment, sha=str(target), reason=reason)
+    number = scene.cast.admin.deploy(str(target), environment, reason)
     entry = scene.watch.entry(
         f"the {kind} to {environment}",
         lambda e: e["kind"] == kind and e.get("deployment_id") == number,
