@@ -19,6 +19,7 @@ from ghsim import (  # noqa: F401
     checks,
     commits,
     deployments,
+    gates,
     gitdata,
     issues,
     merges,
@@ -31,7 +32,7 @@ from ghsim import (  # noqa: F401
 from ghsim.faults import Fault
 from ghsim.http import Application, Exchange
 from ghsim.hub import Hub
-from ghsim.state import CheckRun, Comment, Pull, Repo
+from ghsim.state import CheckRun, Comment, Gate, Pull, Repo
 from ghsim.webhooks import Delivery
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,17 @@ class Simulator:
     def comments(self, full_name: str, number: int) -> list[Comment]:
         """Return a PR's comments, oldest first."""
         return [c for c in self.repo(full_name).comments.values() if c.number == number]
+
+    def request_gate(
+        self, full_name: str, environment: str, ref: str, login: str
+    ) -> Gate:
+        """Play a deploy job that waits on the App's protection rule; return it.
+
+        The App's answer lands in the returned gate's ``reviews``.
+        """
+        return gates.request_gate(
+            self.hub, self.repo(full_name), environment, ref, login
+        )
 
     def deliveries(self, event: str | None = None) -> list[Delivery]:
         """Return webhook deliveries (of ``event``), oldest first."""

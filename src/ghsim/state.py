@@ -176,6 +176,27 @@ class Deployment:
 
 
 @dataclass
+class GateReview:
+    """An answer to a deployment protection rule, as an App posted it."""
+
+    environment: str
+    state: str | None
+    comment: str | None
+    reviewer: str
+    created_at: datetime
+
+
+@dataclass
+class Gate:
+    """A workflow run waiting on a custom deployment protection rule."""
+
+    run_id: int
+    environment: str
+    deployment_id: int
+    reviews: list[GateReview] = field(default_factory=list)
+
+
+@dataclass
 class Repo:
     """A repository: a bare git repository plus what GitHub keeps beside it."""
 
@@ -194,6 +215,8 @@ class Repo:
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
     statuses: list[Status] = field(default_factory=list)
     deployments: dict[int, Deployment] = field(default_factory=dict)
+    #: workflow run id -> the deployment protection rule it waits on.
+    gates: dict[int, Gate] = field(default_factory=dict)
     #: branch -> its protection rule, as the webhook shows it.
     protections: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_number: int = 1

@@ -56,6 +56,7 @@ WEBHOOKS = [
     ("push", None),
     ("deployment", "created"),
     ("deployment_status", "created"),
+    ("deployment_protection_rule", "requested"),
     ("installation", "created"),
     ("installation_repositories", "added"),
     ("branch_protection_rule", "created"),
