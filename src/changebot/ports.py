@@ -200,6 +200,12 @@ class Forge(Protocol):
         """Add a status to a deployment (description cut to 140 characters)."""
         ...
 
+    def review_deployment_gate(
+        self, repo: str, run_id: int, environment: str, approved: bool, comment: str
+    ) -> None:
+        """Approve or reject a deployment waiting on changebot's protection rule."""
+        ...
+
     def failed_deliveries(self, since: datetime) -> list[Delivery]:
         """Return App webhook deliveries since ``since`` that did not succeed."""
         ...

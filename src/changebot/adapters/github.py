@@ -521,6 +521,22 @@ class GitHubForge:
             body=body,
         )
 
+    def review_deployment_gate(
+        self, repo: str, run_id: int, environment: str, approved: bool, comment: str
+    ) -> None:
+        """Approve or reject a deployment waiting on changebot's protection rule."""
+        self.call(
+            repo,
+            "POST",
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule",
+            {"run_id": run_id},
+            body={
+                "environment_name": environment,
+                "state": "approved" if approved else "rejected",
+                "comment": comment,
+            },
+        )
+
     # --- webhook deliveries ---------------------------------------------------
 
     def failed_deliveries(self, since: datetime) -> list[Delivery]:
