@@ -27,6 +27,7 @@ HANDLED: dict[str, frozenset[str] | None] = {
     "issue_comment": frozenset({"created"}),
     "push": None,
     "deployment_status": frozenset({"created"}),
+    "deployment_protection_rule": frozenset({"requested"}),
     "branch_protection_rule": None,
     "member": None,
     "installation": frozenset({"created", "new_permissions_accepted"}),
@@ -55,6 +56,7 @@ REQUIRED = {
     "pull_request_review": ("repository", "pull_request"),
     "issue_comment": ("repository", "issue", "comment"),
     "push": ("repository",),
+    "deployment_protection_rule": ("repository", "deployment"),
 }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from changebot.flows.access import record_access
 from changebot.flows.context import Context
+from changebot.flows.gate import on_gate_event
 from changebot.flows.install import bootstrap, installed_repos
 from changebot.flows.merge import record_merge
 from changebot.flows.pull import evaluate_pull
@@ -92,4 +93,5 @@ _HANDLERS = {
     "installation_repositories": on_installation,
     "issue_comment": on_comment,
     "deployment_status": on_deployment,
+    "deployment_protection_rule": on_gate_event,
 }
