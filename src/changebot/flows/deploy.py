@@ -28,6 +28,7 @@ from changebot.deploy.classify import (
     live_sha,
 )
 from changebot.deploy.gate import GateDecision, GatePolicy, decide
+from changebot.deploy.landed import LandedAncestry, with_landed
 from changebot.deploy.ledger import Ledger
 from changebot.deploy.summary import Summary, build_summary
 from changebot.errors import ChangebotError, NotifyError
@@ -193,7 +194,8 @@ def _summary(
     request: DeploymentRequest,
     ancestry: Ancestry,
 ) -> Summary:
-    ledger = Ledger.build(entries, request.repo)
+    ledger = with_landed(Ledger.build(entries, request.repo))
+    ancestry = LandedAncestry(ancestry, ledger)
     return build_summary(
         movement,
         attribute(movement.added, ledger, ancestry, movement.parents),
