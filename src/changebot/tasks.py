@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from changebot import metrics
 from changebot.adapters.queue import Busy, Job
+from changebot.errors import RateLimited
 from changebot.flows.events import repo_of, subject
 
 if TYPE_CHECKING:
@@ -140,6 +141,11 @@ def _timed(job: str, fields: dict[str, Any]) -> Iterator[None]:
     except Busy:
         log.debug("job waits for its subject", extra={**fields, "job": job})
         raise
+    except RateLimited as err:
+        # NOTE: waiting for GitHub's limit to reset uses up none of the retries,
+        # which would all be spent before a long limit resets.
+        log.info("job waits for a rate limit", extra={**fields, "job": job})
+        raise Busy(delay=max(1.0, err.retry_at - time.time())) from err
     except Exception as err:
         metrics.job_finished(job, "error", time.monotonic() - start)
         log.warning("job failed", extra={**fields, "job": job, "error": str(err)})
