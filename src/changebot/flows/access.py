@@ -31,15 +31,16 @@ def record_access(
     entry = audit.append("access", repo, fields, f"access:{repo}:{guid}")
     if entry.created:
         metrics.audit_appended("access")
-        ctx.notifier.send(
-            Notice(
-                kind="access",
-                key=f"access:{guid}",
-                repo=repo,
-                title=render("pr/access_title.txt", repo=repo, access=fields).strip(),
-                text=render("pr/access.md", repo=repo, access=fields, entry=entry),
-            )
+    # NOTE: sent on every run; the notifier sends each key once.
+    ctx.notifier.send(
+        Notice(
+            kind="access",
+            key=f"access:{guid}",
+            repo=repo,
+            title=render("pr/access_title.txt", repo=repo, access=fields).strip(),
+            text=render("pr/access.md", repo=repo, access=fields, entry=entry),
         )
+    )
     log.info(
         "access change recorded",
         extra={"repo": repo, "event": event, "index": entry.index},

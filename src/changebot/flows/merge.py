@@ -67,7 +67,9 @@ def record_merge(ctx: Context, repo: str, number: int) -> Recorded | None:
     config = _record_config(ctx, audit, judgement.facts, merged)
 
     # 4-5. tell people
-    if bypassed and change.created:
+    # NOTE: sent on every run: the notifier sends a key once, and a run that
+    # failed after the append (Slack down) must not leave the notice unsent.
+    if bypassed:
         ctx.notifier.send(_bypass_notice(judgement, merged, change))
     body = render(
         "pr/recorded.md", change=change, config=config, bypassed=bypassed, merged=merged
@@ -173,18 +175,17 @@ def _record_config(
         "config", facts.repo, fields, f"config:{facts.repo}#{facts.number}"
     )
     _count(appended, "config")
-    if appended.created:
-        ctx.notifier.send(
-            Notice(
-                kind="config",
-                key=f"config:{facts.repo}#{facts.number}",
-                repo=facts.repo,
-                title=render("pr/config_notice_title.txt", facts=facts).strip(),
-                text=render(
-                    "pr/config_notice.md", facts=facts, merged=merged, entry=appended
-                ),
-            )
+    ctx.notifier.send(
+        Notice(
+            kind="config",
+            key=f"config:{facts.repo}#{facts.number}",
+            repo=facts.repo,
+            title=render("pr/config_notice_title.txt", facts=facts).strip(),
+            text=render(
+                "pr/config_notice.md", facts=facts, merged=merged, entry=appended
+            ),
         )
+    )
     return appended
 
 

@@ -56,7 +56,8 @@ def record_push(ctx: Context, payload: Mapping[str, Any]) -> Appended | None:
     )
     if entry.created:
         metrics.audit_appended("direct-push")
-        ctx.notifier.send(_notice(repo, branch, fields, entry))
+    # NOTE: sent on every run; the notifier sends each key once.
+    ctx.notifier.send(_notice(repo, branch, fields, entry))
     log.warning(
         "direct push recorded",
         extra={"repo": repo, "ref": branch, "index": entry.index},
