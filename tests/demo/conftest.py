@@ -1,7 +1,9 @@
-"""Both ways of running `changebot demo`, started together to share the wait.
+"""The two ways of running `changebot demo`, each started once per session.
 
 Each run is a real one: its own simulator, Slack stand-in, App server and
-worker, on free loopback ports, in its own data directory.
+worker, on free loopback ports, in its own data directory. A run starts when
+a test first asks for it, so that pytest-xdist workers each start only the
+runs their tests need (and run them side by side).
 """
 
 from __future__ import annotations
@@ -59,17 +61,32 @@ def _start(root: Path, *args: str) -> DemoRun:
     return DemoRun(process, data, output)
 
 
+class DemoRuns:
+    """Starts each kind of run on first use, and stops them all at the end."""
+
+    ARGS = {"no-serve": ("--no-serve",), "serve": ()}
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._runs: dict[str, DemoRun] = {}
+
+    def __getitem__(self, kind: str) -> DemoRun:
+        if kind not in self._runs:
+            root = self._factory.mktemp(kind)
+            self._runs[kind] = _start(root, *self.ARGS[kind])
+        return self._runs[kind]
+
+    def stop(self) -> None:
+        """Kill runs a test left running (a passing test ends its own)."""
+        for run in self._runs.values():
+            if run.process.poll() is None:
+                run.process.kill()
+                run.process.wait(timeout=60)
+
+
 @pytest.fixture(scope="session")
-def demo_runs(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[dict[str, DemoRun]]:
-    """Start `demo --no-serve` and `demo` (serving) at once."""
-    runs = {
-        "no-serve": _start(tmp_path_factory.mktemp("no-serve"), "--no-serve"),
-        "serve": _start(tmp_path_factory.mktemp("serve")),
-    }
+def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRuns]:
+    """Return the session's demo runs: `["no-serve"]` and `["serve"]`."""
+    runs = DemoRuns(tmp_path_factory)
     yield runs
-    for run in runs.values():
-        if run.process.poll() is None:
-            run.process.kill()
-            run.process.wait(timeout=60)
+    runs.stop()

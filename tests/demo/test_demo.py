@@ -107,3 +107,26 @@ def test_the_slack_stand_in_keeps_what_it_is_sent() -> None:
     assert (ok.status_code, ok.text) == (200, "ok")
     assert bad.status_code == 400
     assert room.texts() == ['{"text": "Deploy of acme/infra"}']
+
+
+def test_a_step_that_does_not_happen_is_told_and_counted(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from changebot.demo.narration import Narrator
+    from changebot.demo.story import Scene, _run
+    from changebot.errors import DemoError
+
+    told: list[str] = []
+    stage = SimpleNamespace(app_log=tmp_path / "app.log")
+    scene = Scene(stage, None, None, Narrator(told.append))  # type: ignore[arg-type]
+
+    def never(scene: Scene) -> dict[str, object]:
+        raise DemoError("not seen within 30 s: check `changebot` on #1 is failure")
+
+    happened = _run(scene, "rationale_missing", never)
+
+    assert happened is False
+    [said] = told
+    assert "did not happen as narrated" in said
+    assert "check `changebot` on #1 is failure" in said
+    assert str(tmp_path / "app.log") in said
