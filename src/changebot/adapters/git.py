@@ -219,7 +219,13 @@ class GitStore:
     Objects are written straight into the object database and read through
     one long-lived `git cat-file --batch`, so an append costs one process
     (`git update-ref`, the atomic compare-and-swap) however long the log is.
+
+    A store pickles as its repository, branch and origin: another process
+    opens its own, with its own git processes (see `parallel_reads`).
     """
+
+    #: Another process can read this branch alongside (the verifier's workers).
+    parallel_reads = True
 
     def __init__(
         self,
@@ -236,6 +242,7 @@ class GitStore:
                 hint="pass --repo with the path of a clone",
             ) from err
         self.path = Path(self._repo.git_dir)
+        self._opened = str(path)
         self.branch = branch
         self.ref = f"refs/heads/{branch}"
         self.origin = origin or f"{_origin_of(self._repo)}@{branch}"
@@ -243,6 +250,10 @@ class GitStore:
         # NOTE: written in-process: GitPython's own store runs `git hash-object`
         # once per object, which would make an append cost ten processes.
         self._objects = LooseObjectDB(str(Path(self._repo.common_dir) / "objects"))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the repository, branch and origin, never as open processes."""
+        return (_reopen, (self._opened, self.branch, self.origin))
 
     def head(self) -> str | None:
         """Return the commit the branch points at, or None if it does not exist."""
@@ -376,6 +387,10 @@ class GitStore:
                 f"commit {new} does not extend {old}",
                 hint="the audit branch only moves forward; write on its head",
             )
+
+
+def _reopen(path: str, branch: str, origin: str) -> GitStore:
+    return GitStore(path, branch, origin=origin)
 
 
 def _tree_bytes(entries: dict[str, tuple[bytes, int]]) -> bytes:

@@ -21,14 +21,30 @@ _EMPTY = bytes(32)
 class IdempotencySpill:
     """The key hash of every entry, by index, on disk."""
 
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()  # closed by close()
-        self._fd = self._file.fileno()
+    def __init__(self, fd: int | None = None) -> None:
+        """Open a new spill file, or use the open one ``fd`` (in a forked worker)."""
+        self._file = tempfile.TemporaryFile() if fd is None else None
+        self._fd = self._file.fileno() if self._file is not None else int(fd or 0)
         self._count = 0
 
+    @property
+    def fd(self) -> int:
+        """Return the spill file's descriptor, which a forked worker can write."""
+        return self._fd
+
+    @property
+    def count(self) -> int:
+        """Return one more than the highest index recorded."""
+        return self._count
+
+    def cover(self, count: int) -> None:
+        """Account for indices below ``count`` that another process recorded."""
+        self._count = max(self._count, count)
+
     def close(self) -> None:
-        """Remove the spill file."""
-        self._file.close()
+        """Remove the spill file (when this object opened it)."""
+        if self._file is not None:
+            self._file.close()
 
     def record(self, index: int, key: str) -> None:
         """Remember the idempotency key of entry ``index``."""

@@ -21,6 +21,15 @@ from changebot.audit.entry import KINDS
 from changebot.audit.envelope import Envelope
 from changebot.audit.merkle import leaf_hash
 from changebot.audit.reader import StoredFile, decode_entry, shard_files, shards
+from changebot.audit.segments import (
+    LeafSink,
+    Outcome,
+    Shard,
+    Task,
+    Workers,
+    can_fork_reads,
+    split,
+)
 from changebot.audit.signatures import SignatureChecker
 from changebot.audit.signing import PublicKey
 from changebot.audit.spill import IdempotencySpill
@@ -135,23 +144,34 @@ class _Run:
         trusted: list[PublicKey],
         jobs: int,
         progress: Progress | None,
+        spill_fd: int | None = None,
     ) -> None:
         self.store = store
         self.report = VerifyReport()
         self.active = {key.keyid: key for key in trusted}
         self.known = dict(self.active)
         self.state = TreeState()
-        self.expected = 0
+        #: The index the next entry file should have (None: take the first as is).
+        self.expected: int | None = 0
         self.last_index: int | None = None
         self.progress = progress
         self.since: SignedCheckpoint | None = None
         self.since_root: bytes | None = None
-        self.signatures = SignatureChecker(jobs)
-        self.spill = IdempotencySpill()
+        self.spill = IdempotencySpill(spill_fd)
+        #: Where a worker puts its leaf hashes (None: into the tree state only).
+        self.leaves: LeafSink | None = None
+        self.first: tuple[int, bool, Any] | None = None
+        # NOTE: with workers that read for themselves, each process checks its
+        # own signatures; otherwise a pool checks them while this one reads.
+        forks = jobs > 1 and can_fork_reads(store)
+        self.workers = Workers(jobs - 1) if forks else None
+        self.signatures = SignatureChecker(1 if forks else jobs)
 
     def close(self) -> None:
         """Release the worker processes and the spill file."""
         self.signatures.close()
+        if self.workers is not None:
+            self.workers.close()
         self.spill.close()
 
     def find(self, index: int | None, message: str, path: str | None = None) -> None:
@@ -168,8 +188,7 @@ class _Run:
 
         # 2. The entries, shard by shard: names, fields, chain, leaves, keys.
         self._entries(head, note.checkpoint.size if note else 0)
-        for index, keyid in self.signatures.finish():
-            self.find(index, f"signature of key {keyid[:16]} does not match the entry")
+        self.signature_findings()
 
         # 3. The derived files and everything else on the branch.
         self._idempotency(head)
@@ -220,36 +239,105 @@ class _Run:
 
     # --- 2. entries -----------------------------------------------------
 
+    def signature_findings(self) -> None:
+        """Wait for the signature checks and record the ones that failed."""
+        for index, keyid in self.signatures.finish():
+            self.find(index, f"signature of key {keyid[:16]} does not match the entry")
+
     def _entries(self, head: str, total: int) -> None:
-        for shard, name in shards(self.store, head):
+        listed = shards(self.store, head)
+        if self.workers is None:
+            self.shards(head, listed, total)
+            return
+        workers = self.workers
+        runs = split(listed, len(workers.leaf_files) + 1)
+        pending = [
+            (run, workers.submit(verify_run, self._task(head, run, workers, i)))
+            for i, run in enumerate(runs[1:])
+        ]
+        self.shards(head, runs[0], total)
+        for i, (run, future) in enumerate(pending):
+            if not self._join(future.result(), workers, i):
+                self.shards(head, run, total)
+            if self.progress is not None and self.expected is not None:
+                self.progress(self.expected, max(total, self.expected))
+
+    def shards(self, head: str, listed: list[Shard], total: int = 0) -> None:
+        """Check the entry files of ``listed`` shards, in order."""
+        for shard, name in listed:
             for stored in shard_files(self.store, head, shard, name):
                 self._stored(stored)
-            if self.progress is not None:
+            if self.progress is not None and self.expected is not None:
                 self.progress(self.expected, max(total, self.expected))
+
+    def _task(self, head: str, run: list[Shard], workers: Workers, worker: int) -> Task:
+        return Task(
+            self.store,
+            head,
+            run,
+            {k: key.raw for k, key in self.active.items()},
+            self.spill.fd,
+            workers.leaf_files[worker].fd,
+        )
+
+    def _join(self, outcome: Outcome, workers: Workers, worker: int) -> bool:
+        """Take a worker's run as if this process had checked it.
+
+        Return False, taking nothing, when the worker started from other keys
+        than the run before it ended with: a key rotated in an earlier run,
+        so the run must be checked again.
+        """
+        if outcome.assumed != {k: key.raw for k, key in self.active.items()}:
+            return False
+        self.report.findings += outcome.findings
+        if outcome.first is not None:
+            self._link(*outcome.first)
+        for leaf in workers.leaf_files[worker].read(outcome.leaves):
+            self._grow(leaf)
+        self.expected = outcome.expected if outcome.first else self.expected
+        self.last_index = outcome.last_index if outcome.first else self.last_index
+        self.active = {k: PublicKey(raw) for k, raw in outcome.active.items()}
+        self.known.update((k, PublicKey(raw)) for k, raw in outcome.known.items())
+        self.spill.cover(outcome.spilled)
+        return True
+
+    def _link(self, index: int, decoded: bool, prev: Any) -> None:
+        """Check the first entry of a worker's run against the entry before it."""
+        self._gap(index)
+        if decoded:
+            self._prev(index, prev)
+
+    def _gap(self, index: int) -> None:
+        expected = self.expected
+        if expected is not None and index != expected:
+            gap = f"{expected}..{index - 1}" if index - 1 > expected else ""
+            self.find(expected, f"missing{' (entries ' + gap + ')' if gap else ''}")
 
     def _stored(self, stored: StoredFile) -> None:
         if stored.index is None:
             self.find(None, "stray file under entries/", stored.path)
             return
         index = stored.index
-        if index != self.expected:
-            gap = f"{self.expected}..{index - 1}" if index - 1 > self.expected else ""
-            self.find(
-                self.expected, f"missing{' (entries ' + gap + ')' if gap else ''}"
-            )
-            self.expected = index
+        self._gap(index)
+        self.expected = index
         try:
             sealed, entry = decode_entry(stored.data)
         except AuditError as err:
             self.find(index, f"unreadable: {err}")
+            self._first(index, False, None)
             self._add_leaf(index, leaf_hash(stored.data), None)
             return
+        self._first(index, True, entry.get("prev"))
         self._fields(index, entry)
         self._signed(index, sealed, entry)
         key = entry.get("idempotency_key")
         self._add_leaf(
             index, leaf_hash(sealed.payload), key if isinstance(key, str) else None
         )
+
+    def _first(self, index: int, decoded: bool, prev: Any) -> None:
+        if self.first is None:
+            self.first = (index, decoded, prev)
 
     def _fields(self, index: int, entry: dict[str, Any]) -> None:
         if entry.get("index") != index:
@@ -258,17 +346,20 @@ class _Run:
                 f"the entry says it is entry {entry.get('index')!r} "
                 "(moved, swapped or copied)",
             )
+        self._prev(index, entry.get("prev"))
+        problems = _malformed(entry)
+        if problems:
+            self.find(index, f"malformed: {problems}")
+
+    def _prev(self, index: int, stated: Any) -> None:
         prev = self.state.last_leaf.hex() if self.state.last_leaf else None
         follows = self.last_index == index - 1 or (index == 0 and prev is None)
-        if entry.get("prev") != prev and follows:
+        if stated != prev and follows:
             self.find(
                 index,
                 f"prev does not match the leaf hash of entry {index - 1} "
                 "(an entry before it was changed, removed or reordered)",
             )
-        problems = _malformed(entry)
-        if problems:
-            self.find(index, f"malformed: {problems}")
 
     def _signed(self, index: int, sealed: Envelope, entry: dict[str, Any]) -> None:
         if entry.get("kind") == "key":
@@ -311,11 +402,16 @@ class _Run:
         self.active[new.keyid] = self.known[new.keyid] = new
 
     def _add_leaf(self, index: int, leaf: bytes, key: str | None) -> None:
-        self.state.add(leaf)
+        if self.leaves is not None:
+            self.leaves.add(leaf)
+        self._grow(leaf)
         self.expected = index + 1
         self.last_index = index
         if key is not None:
             self.spill.record(index, key)
+
+    def _grow(self, leaf: bytes) -> None:
+        self.state.add(leaf)
         if self.since and self.state.size == self.since.checkpoint.size:
             self.since_root = self.state.compact.root()
 
@@ -409,6 +505,35 @@ class _Run:
                 f"entries 0..{old.size - 1} no longer hash to the root {root} "
                 "of the checkpoint given with --since: the history was rewritten",
             )
+
+
+def verify_run(task: Task) -> Outcome:
+    """Check one run of shards in a worker process (see `changebot.audit.segments`).
+
+    The run's first entry is taken as it comes: the verifier checks its index
+    and its ``prev`` against the run before.
+    """
+    keys = [PublicKey(raw) for raw in task.active.values()]
+    run = _Run(task.store, keys, 1, None, task.spill_fd)
+    try:
+        run.expected = None
+        run.leaves = LeafSink(task.leaf_fd)
+        run.shards(task.head, task.shards)
+        run.signature_findings()
+        run.leaves.flush()
+        return Outcome(
+            active={k: key.raw for k, key in run.active.items()},
+            assumed=dict(task.active),
+            known={k: key.raw for k, key in run.known.items()},
+            findings=run.report.findings,
+            first=run.first,
+            last_index=run.last_index,
+            expected=run.expected,
+            leaves=run.leaves.count,
+            spilled=run.spill.count,
+        )
+    finally:
+        run.close()
 
 
 def _malformed(entry: dict[str, Any]) -> str:
