@@ -19,10 +19,13 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from changebot.index import schema, tree
 from changebot.index.build import Finding, Verification
+
+#: How a page looks for text: walk by time, sort the matches, or LIKE.
+TextPlan = Literal["walk", "set", "scan"]
 
 _CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)~(\d{1,18})$")
 _DAY = re.compile(r"^\d{4}-\d\d-\d\d$")
@@ -143,7 +146,8 @@ class Search:
         if not visible:
             return Page([], None)
         with self._db() as db:
-            where, args = _where(visible, wanted, after, schema.has_fts(db))
+            plan = _text_plan(db, wanted.text, limit)
+            where, args = _where(visible, wanted, after, plan)
             sql = (
                 f"SELECT {_COLUMNS} FROM entries e JOIN logs l ON l.id = e.log_id "  # noqa: S608 -- placeholders only
                 f"WHERE {' AND '.join(where)} ORDER BY e.time DESC, e.id DESC LIMIT ?"
@@ -208,7 +212,7 @@ class Search:
         if not repos:
             return []
         window = Filter(since=since, until=until)
-        where, args = _where(repos, window, "", fts=False)
+        where, args = _where(repos, window, "", "scan")
         where.append(
             "(e.environment = ? OR (e.environment IS NULL AND e.kind IN "
             "('change', 'override', 'direct-push')))"
@@ -326,7 +330,7 @@ def _stamp(value: str, day_suffix: str) -> str:
 
 
 def _where(
-    visible: Collection[str], wanted: Filter, after: str, fts: bool
+    visible: Collection[str], wanted: Filter, after: str, plan: TextPlan
 ) -> tuple[list[str], list[Any]]:
     repos = sorted(visible)
     marks = ", ".join("?" * len(repos))
@@ -355,10 +359,12 @@ def _where(
     if wanted.until and day_end(wanted.until):
         where.append("e.time <= ?")
         args.append(day_end(wanted.until))
-    if wanted.text.strip() and fts:
-        where.append(
-            "e.id IN (SELECT rowid FROM rationale_fts WHERE rationale_fts MATCH ?)"
-        )
+    if wanted.text.strip() and plan != "scan":
+        # NOTE: unary + makes the matches a set to test entries against while
+        # walking newest first, instead of the rows to start from and sort.
+        column = "+e.id" if plan == "walk" else "e.id"
+        matches = "SELECT rowid FROM rationale_fts WHERE rationale_fts MATCH ?"
+        where.append(f"{column} IN ({matches})")
         args.append(_fts_query(wanted.text))
     elif wanted.text.strip():
         where.append("e.rationale LIKE ? ESCAPE '\\'")
@@ -368,6 +374,35 @@ def _where(
         where.append("(e.time < ? OR (e.time = ? AND e.id < ?))")
         args += [cursor[1], cursor[1], int(cursor[2])]
     return where, args
+
+
+def _text_plan(db: sqlite3.Connection, text: str, limit: int) -> TextPlan:
+    """Choose how to find entries whose rationale holds every word of ``text``.
+
+    When every word is common, the page walks entries newest first and
+    stops after ``limit`` matches, which come soon ("walk"); when one word is
+    rare, the few entries holding it are fetched and sorted ("set"). Sorting
+    every match of a common word, or walking the whole log for a rare one, is
+    what makes a page slow. The estimate only picks the plan: both give the
+    same entries, and neither counts the matches.
+    """
+    if not schema.has_fts(db):
+        return "scan"
+    words = [w.lower() for w in re.findall(r"\w+", text)]
+    if not words:
+        return "set"
+    marks = ", ".join("?" * len(words))
+    counts = dict(
+        db.execute(
+            f"SELECT term, doc FROM rationale_terms WHERE term IN ({marks})",  # noqa: S608 -- placeholders only
+            words,
+        ).fetchall()
+    )
+    rarest = min(counts.get(w, 0) for w in words)
+    entries = db.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
+    # NOTE: a walk meets about limit * entries / matches entries, a set sorts
+    # about matches rows: walk once matches² outgrow limit * entries.
+    return "walk" if rarest * rarest > (limit + 1) * entries else "set"
 
 
 def _fts_query(text: str) -> str:
