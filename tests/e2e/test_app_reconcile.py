@@ -45,9 +45,10 @@ def reconcile(app_host, monkeypatch):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
 
-    def run() -> None:
+    def run() -> str:
         result = CliRunner().invoke(main, ["reconcile"])
         assert result.exit_code == 0, result.output
+        return result.output
 
     return run
 
@@ -75,7 +76,7 @@ def test_reconcile_fills_the_holes_lost_webhooks_left(app_host, infra, reconcile
     lost = _lost(simulator)
     assert app_host.entries(REPO, "change") == []
 
-    reconcile()
+    said = reconcile()
     app_host.work()
 
     changes = {e["pr"]["number"]: e for e in app_host.entries(REPO, "change")}
@@ -91,9 +92,16 @@ def test_reconcile_fills_the_holes_lost_webhooks_left(app_host, infra, reconcile
     assert app_host.check(REPO, known).status == "completed"
     report = app_host.verified(REPO)
     assert report.size == len(app_host.entries(REPO))
+    assert "Recorded 2 merges the webhooks missed" in said
+    for number in (reviewed, unreviewed):
+        index = changes[number]["index"]
+        assert f"{REPO}#{number}  audit entry #{index}" in said
+    assert f"redeliver {len(lost)} failed webhooks" in said
 
-    reconcile()
+    said = reconcile()
     app_host.work()
+
+    assert "No failed webhook delivery to redeliver." in said
 
     assert [d.guid for d in simulator.deliveries() if d.redelivery] == redelivered
     assert app_host.verified(REPO).size == report.size

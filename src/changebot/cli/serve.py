@@ -108,9 +108,11 @@ def retry_jobs(letter_ids: tuple[int, ...]) -> None:
 @main.command()
 def reconcile() -> None:
     """Record merged PRs the webhooks missed, and redeliver failed webhooks."""
+    from changebot.render import render
     from changebot.tasks import run_reconcile
 
-    run_reconcile(_services(*WORKER_SETTINGS))
+    done = run_reconcile(_services(*WORKER_SETTINGS))
+    click.echo(render("server/reconciled.txt", done=done).rstrip())
 
 
 def _services(*required: str) -> Services:
