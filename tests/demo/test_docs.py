@@ -233,3 +233,20 @@ def test_after_a_rotation_the_old_key_alone_is_refused(workdir: Path) -> None:
         "changebot audit verify --repo infra-audit --trusted-key audit-signing.pub",
         expect=1,
     )
+
+
+# --- every page ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
+def test_relative_links_of_the_docs_lead_somewhere(page: str) -> None:
+    text = (DOCS / page).read_text()
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+
+    missing = [
+        target
+        for target in targets
+        if "://" not in target and not (DOCS / target).resolve().exists()
+    ]
+
+    assert missing == [], f"{page} links to what does not exist: {missing}"

@@ -72,8 +72,7 @@ class Stage:
         """Wait until the App answers /healthz; stop with its log if it cannot."""
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            if self.server is not None and self.server.poll() is not None:
-                raise DemoError(f"the App stopped at start-up:\n{self.log_tail()}")
+            self.check_app()
             if _healthy(self.app_url):
                 return
             time.sleep(0.2)
@@ -81,6 +80,11 @@ class Stage:
             f"the App did not answer {self.app_url}/healthz in {START_TIMEOUT:.0f} s:\n"
             f"{self.log_tail()}"
         )
+
+    def check_app(self) -> None:
+        """Stop the step at once when the App's server has died."""
+        if self.server is not None and self.server.poll() is not None:
+            raise DemoError(f"the App stopped:\n{self.log_tail()}")
 
     def listen(self) -> None:
         """Have the simulator send its webhooks to the App from now on."""

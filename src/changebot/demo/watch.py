@@ -59,6 +59,7 @@ class Watch:
                 return found
             if time.monotonic() > deadline:
                 raise DemoError(f"not seen within {self.timeout:.0f} s: {what}")
+            self.stage.check_app()
             time.sleep(POLL)
 
     # --- GitHub ---------------------------------------------------------------
