@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
 from browser_logs import change
 from browsing import sign_in
 from flask import Flask
 
+from changebot.audit.signing import SigningKey
 from changebot.index import Indexer
 from changebot.index.refresh import refresh
 
@@ -131,3 +134,24 @@ def test_security_headers_and_cookie_flags(app: Flask, config) -> None:  # type:
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
     cookie = answer.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_key_rotations_show_to_readers_of_any_repository_of_the_log(
+    app: Flask, audit: tuple[Any, Any, Path]
+) -> None:
+    store, log, index = audit
+    old_key = log.signer.public
+    rotation = log.rotate(SigningKey.generate()).index
+    refresh(Indexer(index), "acme/audit", store, [old_key])
+    added = f"Signing key {log.signer.keyid[:16]} added"
+
+    reader = app.test_client()
+    sign_in(reader, "bob")
+    assert added in reader.get("/audit/?kind=key").text
+    page = reader.get(f"/audit/entries/acme/audit/{rotation}")
+    assert page.status_code == 200 and old_key.keyid[:16] in page.text
+
+    stranger = app.test_client()
+    sign_in(stranger, "mallory")
+    assert added not in stranger.get("/audit/?kind=key").text
+    assert stranger.get(f"/audit/entries/acme/audit/{rotation}").status_code == 404
