@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from changebot.policy.facts import PullFacts
 
@@ -251,4 +251,21 @@ class Notifier(Protocol):
 
     def send(self, notice: Notice) -> None:
         """Deliver ``notice``; a retry of the same key updates, never repeats."""
+        ...
+
+
+@runtime_checkable
+class RoutingNotifier(Protocol):
+    """A notifier that can also follow one repository's own routes.
+
+    ``config`` is the repository's `changebot.policy.config.Config`; the App's
+    notifier reads its ``notify`` and ``deployments`` sections.
+    """
+
+    def send(self, notice: Notice) -> None:
+        """Deliver ``notice`` where the notifier's own settings say."""
+        ...
+
+    def for_config(self, config: Any) -> Notifier:
+        """Return the notifier ``config`` routes to."""
         ...

@@ -471,6 +471,44 @@ def notifier_for(
     )
 
 
+class AppNotifier:
+    """The App's notifier: its own webhook, or each repository's routes.
+
+    ``send`` uses the App's settings (``CHANGEBOT_SLACK_WEBHOOK``, or the log);
+    `for_config` follows a repository's ``notify`` and ``deployments``
+    sections, with secrets from the App's environment.
+    """
+
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        *,
+        data_dir: Path | None = None,
+        webhook_url: str | None = None,
+    ) -> None:
+        self._environ = dict(environ)
+        self._data_dir = data_dir
+        self._webhook_url = webhook_url
+        self._default: SlackNotifier | LogNotifier = LogNotifier()
+        if webhook_url:
+            # NOTE: kept on disk, so a retried job updates its notice, never repeats.
+            sent = SentNotices(data_dir / STATE_FILE if data_dir else None)
+            self._default = SlackNotifier(webhook_url, sent=sent)
+
+    def send(self, notice: Notice) -> None:
+        """Deliver ``notice`` where the App's own settings say."""
+        self._default.send(notice)
+
+    def for_config(self, config: Config) -> SlackNotifier | LogNotifier:
+        """Return the notifier a repository's config routes to."""
+        return notifier_for(
+            config,
+            self._environ,
+            data_dir=self._data_dir,
+            webhook_url=self._webhook_url,
+        )
+
+
 def _secret(environ: Mapping[str, str], name: str | None) -> str | None:
     """Read a Slack secret from a variable the config names, if it may."""
     if not name:

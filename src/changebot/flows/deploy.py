@@ -33,7 +33,14 @@ from changebot.deploy.ledger import Ledger
 from changebot.deploy.summary import Summary, build_summary
 from changebot.errors import ChangebotError, NotifyError
 from changebot.flows.context import Context
-from changebot.ports import DeploymentRecord, Forge, Notice, Notifier
+from changebot.policy.config import Config
+from changebot.ports import (
+    DeploymentRecord,
+    Forge,
+    Notice,
+    Notifier,
+    RoutingNotifier,
+)
 
 log = logging.getLogger(__name__)
 
@@ -347,6 +354,21 @@ def on_deployment_status(ctx: Context, payload: Mapping[str, Any]) -> Outcome:
         request,
         audit=ctx.audit(request.repo, config),
         ancestry=ForgeAncestry(ctx.forge, request.repo),
-        notifier=ctx.notifier,
+        notifier=repository_notifier(ctx, config),
         forge=ctx.forge,
     )
+
+
+def repository_notifier(ctx: Context, config: Config) -> Notifier:
+    """Return the notifier a repository's config routes to, or the App's own.
+
+    A config that names a variable Slack may not read is logged and the
+    App's own notifier used: a notice must not be lost to a policy typo.
+    """
+    if not isinstance(ctx.notifier, RoutingNotifier):
+        return ctx.notifier
+    try:
+        return ctx.notifier.for_config(config)
+    except NotifyError as err:
+        log.warning("repository slack settings refused: %s", err)
+        return ctx.notifier
