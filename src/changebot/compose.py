@@ -9,6 +9,7 @@ never needs the App's private key or the signing key.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -50,14 +51,14 @@ class Services:
 
     @cached_property
     def notifier(self) -> Notifier:
-        """Return Slack when a webhook is set, else a notifier that only logs."""
-        from changebot.adapters.slack import LogNotifier, SentNotices, SlackNotifier
+        """Return Slack as the settings, or a repository's config, route notices."""
+        from changebot.adapters.slack import AppNotifier
 
-        if not self.settings.slack_webhook:
-            return LogNotifier()
-        # NOTE: kept on disk, so a retried job updates its notice, never repeats it.
-        sent = SentNotices(self.settings.data_dir / "notices.sqlite3")
-        return SlackNotifier(self.settings.slack_webhook, sent=sent)
+        return AppNotifier(
+            os.environ,
+            data_dir=self.settings.data_dir,
+            webhook_url=self.settings.slack_webhook,
+        )
 
     @cached_property
     def signer(self) -> SigningKey:
