@@ -185,6 +185,28 @@ def test_the_stored_app_takes_webhooks_and_calls_github(
     assert Path(env["CHANGEBOT_SIGNING_KEY_PATH"]).exists()
 
 
+def test_worker_commands_find_the_stored_app(
+    simulator: Any, fresh: Any, data_dir: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from changebot.cli import main
+
+    _create(fresh)
+    # NOTE: None unsets a variable for the run and restores it afterwards, so
+    # what the command adopts from the data directory does not leak out.
+    adopted = dict.fromkeys(setup.stored_env(data_dir))
+    env = adopted | {
+        "CHANGEBOT_DATA_DIR": str(data_dir),
+        "CHANGEBOT_GITHUB_URL": simulator.base_url,
+    }
+
+    result = CliRunner().invoke(main, ["reconcile"], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert "CHANGEBOT_APP_ID" not in os.environ
+
+
 def test_a_callback_with_a_forged_state_stores_nothing(
     fresh: Any, data_dir: Path
 ) -> None:

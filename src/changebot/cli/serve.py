@@ -116,6 +116,9 @@ def reconcile() -> None:
 
 
 def _services(*required: str) -> Services:
+    from changebot.server.setup import adopt_stored_app
+
+    adopt_stored_app()
     settings = Settings.from_env()
     settings.require(*required)
     return build(settings)
