@@ -57,9 +57,9 @@ def record_merge(ctx: Context, repo: str, number: int) -> Recorded | None:
 
     # 2-3. append the entries
     audit = ctx.audit(repo, ctx.lenient_policy(repo, merged.base_ref))
-    fields = change_fields(
-        judgement, merged, merge_method(ctx, judgement.facts, merged), bypassed
-    )
+    method = merge_method(ctx, judgement.facts, merged)
+    fields = change_fields(judgement, merged, method, bypassed)
+    fields["commits"] = landed_commits(ctx, judgement.facts, merged, method)
     if ctx.notes:
         fields["override"] = ctx.notes.override_index(judgement.facts)
     change = audit.append("change", repo, fields, change_key(repo, number))
@@ -159,6 +159,27 @@ def merge_method(ctx: Context, facts: PullFacts, merged: MergedPull) -> str:
         return "squash"
     landed = ctx.forge.compare(facts.repo, facts.base_sha, merged.merge_sha)
     return "rebase" if landed.ahead_by >= len(facts.commits) else "squash"
+
+
+def landed_commits(
+    ctx: Context, facts: PullFacts, merged: MergedPull, method: str
+) -> list[str]:
+    """Return the commits the merge put on the base branch, oldest first.
+
+    Deployments attribute each of them to the PR (`changebot.deploy.landed`).
+    A merge commit brings the PR's commits and itself, a squash one commit, a
+    rebase one rewritten commit per commit of the PR: the last ones of the
+    base's history up to the merge SHA.
+    """
+    pulled = [commit.sha for commit in facts.commits]
+    if method == "squash" or not pulled:
+        return [merged.merge_sha]
+    if method == "merge":
+        return [*pulled, merged.merge_sha]
+    if merged.merge_sha == facts.head_sha:
+        return pulled
+    landed = ctx.forge.compare(facts.repo, facts.base_sha, merged.merge_sha)
+    return list(landed.commits[-len(pulled) :])
 
 
 def _record_config(
