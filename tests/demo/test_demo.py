@@ -101,12 +101,14 @@ def test_the_slack_stand_in_keeps_what_it_is_sent() -> None:
     try:
         ok = requests.post(room.url, json={"text": "Deploy of acme/infra"}, timeout=5)
         bad = requests.post(room.url, data=b"{not json", timeout=5)
+        shown = requests.get(room.url, timeout=5)
     finally:
         room.stop()
 
     assert (ok.status_code, ok.text) == (200, "ok")
     assert bad.status_code == 400
     assert room.texts() == ['{"text": "Deploy of acme/infra"}']
+    assert shown.json() == [{"text": "Deploy of acme/infra"}]
 
 
 def test_a_step_that_does_not_happen_is_told_and_counted(tmp_path: Path) -> None:
@@ -130,3 +132,20 @@ def test_a_step_that_does_not_happen_is_told_and_counted(tmp_path: Path) -> None
     assert "did not happen as narrated" in said
     assert "check `changebot` on #1 is failure" in said
     assert str(tmp_path / "app.log") in said
+
+
+@pytest.mark.parametrize(
+    ("api", "web"),
+    [
+        ("https://api.github.com", "https://github.com"),
+        ("https://github.example.com/api/v3", "https://github.example.com"),
+        ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
+    ],
+)
+def test_setup_finds_githubs_web_address_from_its_api(api: str, web: str) -> None:
+    from changebot.server.setup import github_web_url
+
+    assert github_web_url(api, environ={}) == web
+    assert github_web_url(api, environ={"CHANGEBOT_GITHUB_WEB_URL": "https://w/"}) == (
+        "https://w"
+    )

@@ -38,10 +38,14 @@ class SlackRoom:
         with self._lock:
             self.messages.append(message)
 
+    def kept(self) -> list[dict[str, Any]]:
+        """Return the messages posted so far, oldest first."""
+        with self._lock:
+            return list(self.messages)
+
     def texts(self) -> list[str]:
         """Return each message as one searchable string (text and blocks)."""
-        with self._lock:
-            return [json.dumps(m, ensure_ascii=False) for m in self.messages]
+        return [json.dumps(m, ensure_ascii=False) for m in self.kept()]
 
 
 def _handler(room: SlackRoom) -> type[BaseHTTPRequestHandler]:
@@ -57,9 +61,14 @@ def _handler(room: SlackRoom) -> type[BaseHTTPRequestHandler]:
                 return
             self._answer(200, b"ok")
 
-        def _answer(self, status: int, body: bytes) -> None:
+        def do_GET(self) -> None:
+            """Show what was posted so far, as a JSON list, oldest first."""
+            body = json.dumps(room.kept(), indent=2, ensure_ascii=False)
+            self._answer(200, body.encode(), "application/json; charset=utf-8")
+
+        def _answer(self, status: int, body: bytes, kind: str = "text/plain") -> None:
             self.send_response(status)
-            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
