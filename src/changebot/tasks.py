@@ -76,11 +76,21 @@ def handle_delivery(
     fields = {"delivery": guid, "event": event, "repo": repo}
     watch = Watch(feed_of(services))
     with services.queue.exclusive(subject(event, payload)), _timed("delivery", fields):
-        if repo:
-            services.queue.ledger.add(REPOS, repo)
+        for named in _repos_named(event, payload):
+            services.queue.ledger.add(REPOS, named)
         route(watch.context(context(services)), event, guid, payload)
     # the audit index: refresh the logs the flow opened (it may have appended)
     watch.refresh()
+
+
+def _repos_named(event: str, payload: dict[str, Any]) -> list[str]:
+    """Return the repositories a delivery names: reconcile looks at each."""
+    from changebot.flows.install import installed_repos
+
+    repo = repo_of(payload)
+    if event in ("installation", "installation_repositories"):
+        return installed_repos(event, payload)
+    return [repo] if repo else []
 
 
 def run_reconcile(services: Services, since: datetime | None = None) -> Reconciled:

@@ -105,3 +105,31 @@ def test_reconcile_fills_the_holes_lost_webhooks_left(app_host, infra, reconcile
 
     assert [d.guid for d in simulator.deliveries() if d.redelivery] == redelivered
     assert app_host.verified(REPO).size == report.size
+
+
+def test_reconcile_knows_the_repositories_of_an_installation(
+    app_host, simulator, seeded_repo, reconcile
+):
+    app_host.listen()
+    admin = simulator.client("admin")
+    created = admin.post("/orgs/acme/repos", json={"name": "web"})
+    assert created.status_code == 201, created.text
+    app_host.work()
+
+    # NOTE: only the installation named the repository before the outage.
+    simulator.drop_webhooks()
+    web = type(seeded_repo)(simulator, "acme", "web")
+    blob = {"path": "README.md", "mode": "100644", "type": "blob", "content": "# w\n"}
+    tree = web.call(None, "POST", "git/trees", json={"tree": [blob]})["sha"]
+    start = {"message": "Start", "tree": tree, "parents": []}
+    root = web.call(None, "POST", "git/commits", json=start)["sha"]
+    web.call(None, "POST", "git/refs", json={"ref": "refs/heads/main", "sha": root})
+    number = web.open_pull("docs", {"docs/run.md": "# run\n"}, author="admin")
+    web.merge(number, login="admin")
+    simulator.drop_webhooks(False)
+
+    said = reconcile()
+
+    [change] = app_host.entries("acme/web", "change")
+    assert change["pr"]["number"] == number
+    assert f"acme/web#{number}  audit entry #{change['index']}" in said
