@@ -69,9 +69,17 @@ def seal(payload: bytes, signers: Sequence[SigningKey]) -> Envelope:
 def decode(data: bytes) -> Envelope:
     """Parse an envelope file; raise AuditError when it is not one."""
     try:
-        return from_json(json.loads(data))
+        return from_json(json.loads(_text(data)))
     except ValueError as err:
         raise AuditError(f"not a DSSE envelope: {err}") from err
+
+
+def _text(data: bytes) -> str | bytes:
+    # NOTE: what `json.loads` would decode bytes starting with "{" as, without
+    # its encoding sniffing; any other start is left to `json.loads` itself.
+    if data[:1] == b"{" and data[1:2] not in (b"", b"\0"):
+        return data.decode("utf-8", "surrogatepass")
+    return data
 
 
 def from_json(obj: object) -> Envelope:
@@ -80,10 +88,16 @@ def from_json(obj: object) -> Envelope:
         raise AuditError("not a DSSE envelope: not a JSON object")
     try:
         signatures = tuple(
-            Signature(str(s["keyid"]), base64.b64decode(s["sig"], validate=True))
-            for s in obj["signatures"]
+            Signature(str(s["keyid"]), _base64(s["sig"])) for s in obj["signatures"]
         )
-        payload = base64.b64decode(obj["payload"], validate=True)
+        payload = _base64(obj["payload"])
         return Envelope(str(obj["payloadType"]), payload, signatures)
     except (KeyError, TypeError, binascii.Error) as err:
         raise AuditError(f"not a DSSE envelope: {err!r}") from err
+
+
+def _base64(text: object) -> bytes:
+    """Decode standard base64 that has nothing but its alphabet and padding."""
+    if not isinstance(text, str | bytes):
+        raise TypeError(f"expected base64 text, not {type(text).__name__}")
+    return binascii.a2b_base64(text, strict_mode=True)

@@ -15,14 +15,16 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from changebot.ports import AuditStore
 
 Shard = tuple[int | None, str]
+T = TypeVar("T")
+R = TypeVar("R")
 _LEAF = 32
 _CHUNK = 1024
 
@@ -32,8 +34,8 @@ def can_fork_reads(store: AuditStore) -> bool:
     return bool(getattr(store, "parallel_reads", False))
 
 
-def split(listed: Sequence[Shard], parts: int) -> list[list[Shard]]:
-    """Cut the shards into at most ``parts`` contiguous runs of near-equal length."""
+def split(listed: Sequence[T], parts: int) -> list[list[T]]:
+    """Cut ``listed`` into at most ``parts`` contiguous runs of near-equal length."""
     parts = max(1, min(parts, len(listed)))
     size, extra = divmod(len(listed), parts)
     runs, start = [], 0
@@ -99,6 +101,20 @@ class Task:
     leaf_fd: int
 
 
+@dataclass(frozen=True)
+class ClaimTask:
+    """Idempotency directories for a worker to match with the entries."""
+
+    store: AuditStore
+    head: str
+    paths: list[str]
+    spill_fd: int
+    #: The number of entries in the log.
+    size: int
+    #: One more than the highest index of an entry file.
+    recorded: int
+
+
 @dataclass
 class Outcome:
     """What a worker found in its run, and what the verifier needs to join it."""
@@ -126,10 +142,9 @@ class Workers:
         self._pool = ProcessPoolExecutor(count, mp_context=context)
         self._pool.submit(_ready).result()
 
-    def submit(self, worker: Any, task: Task) -> Future[Outcome]:
+    def submit(self, worker: Callable[[Any], R], task: Any) -> Future[R]:
         """Start ``worker(task)`` in a worker process."""
-        future: Future[Outcome] = self._pool.submit(worker, task)
-        return future
+        return self._pool.submit(worker, task)
 
     def close(self) -> None:
         """Stop the workers and remove the leaf files."""

@@ -8,6 +8,7 @@ grows by 33 bytes an entry.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from changebot.audit import layout
 
 _RECORD = 33
+_BATCH = 1024
 _EMPTY = bytes(32)
 
 
@@ -26,6 +28,9 @@ class IdempotencySpill:
         self._file = tempfile.TemporaryFile() if fd is None else None
         self._fd = self._file.fileno() if self._file is not None else int(fd or 0)
         self._count = 0
+        #: Records not yet written, for the indices from ``_pending_from`` on.
+        self._pending = bytearray()
+        self._pending_from = 0
 
     @property
     def fd(self) -> int:
@@ -48,12 +53,27 @@ class IdempotencySpill:
 
     def record(self, index: int, key: str) -> None:
         """Remember the idempotency key of entry ``index``."""
-        digest = bytes.fromhex(layout.idempotency_hash(key))
-        os.pwrite(self._fd, digest + b"\x00", index * _RECORD)
+        digest = hashlib.sha256(key.encode()).digest()
+        # NOTE: entries come in index order; consecutive records go out in
+        # one write (a shard's worth at most), not one system call each.
+        if index != self._pending_from + len(self._pending) // _RECORD:
+            self.flush()
+            self._pending_from = index
+        self._pending += digest + b"\x00"
+        if len(self._pending) >= _RECORD * _BATCH:
+            self.flush()
         self._count = max(self._count, index + 1)
+
+    def flush(self) -> None:
+        """Write the records kept back; call before reading the file."""
+        if self._pending:
+            os.pwrite(self._fd, bytes(self._pending), self._pending_from * _RECORD)
+            self._pending_from += len(self._pending) // _RECORD
+            self._pending.clear()
 
     def claim(self, path: str, data: bytes, size: int) -> tuple[int | None, str] | None:
         """Match one idempotency file with its entry; return a problem, if any."""
+        self.flush()
         parts = path.split("/")
         if len(parts) != 3 or not layout.HEX2.fullmatch(parts[1]):
             return None, "stray file under idempotency/"
@@ -71,6 +91,7 @@ class IdempotencySpill:
 
     def unclaimed(self) -> Iterator[tuple[int, str]]:
         """Yield (index, expected path) of entries no idempotency file names."""
+        self.flush()
         os.lseek(self._fd, 0, os.SEEK_SET)
         index = 0
         while chunk := os.read(self._fd, _RECORD * 4096):

@@ -22,6 +22,7 @@ from changebot.audit.envelope import Envelope
 from changebot.audit.merkle import leaf_hash
 from changebot.audit.reader import StoredFile, decode_entry, shard_files, shards
 from changebot.audit.segments import (
+    ClaimTask,
     LeafSink,
     Outcome,
     Shard,
@@ -418,16 +419,47 @@ class _Run:
     # --- 3. derived and other files ---------------------------------------
 
     def _idempotency(self, head: str) -> None:
-        for path, data in self.store.walk(head, layout.IDEMPOTENCY):
-            problem = self.spill.claim(path, data, self.state.size)
-            if problem is not None:
-                self.find(problem[0], problem[1], path)
+        if self.workers is None:
+            self._claim(head, [layout.IDEMPOTENCY])
+        else:
+            self._claim_in_runs(head, self.workers)
         for index, path in self.spill.unclaimed():
             self.find(
                 index,
                 f"its idempotency file {path} is missing or names another "
                 "entry (a repeated key?)",
             )
+
+    def _claim(self, head: str, paths: list[str]) -> None:
+        """Match the idempotency files under ``paths`` with the entries."""
+        for top in paths:
+            for path, data in self.store.walk(head, top):
+                problem = self.spill.claim(path, data, self.state.size)
+                if problem is not None:
+                    self.find(problem[0], problem[1], path)
+
+    def _claim_in_runs(self, head: str, workers: Workers) -> None:
+        names = self.store.list(head, layout.IDEMPOTENCY)
+        paths = [f"{layout.IDEMPOTENCY}/{name}" for name in names]
+        runs = split(paths, len(workers.leaf_files) + 1)
+        self.spill.flush()
+        pending = [
+            workers.submit(
+                claim_run,
+                ClaimTask(
+                    self.store,
+                    head,
+                    run,
+                    self.spill.fd,
+                    self.state.size,
+                    self.spill.count,
+                ),
+            )
+            for run in runs[1:]
+        ]
+        self._claim(head, runs[0] if runs else [])
+        for future in pending:
+            self.report.findings += future.result()
 
     def _compact_range(self, head: str) -> None:
         data = self.store.read(head, layout.COMPACT_RANGE)
@@ -521,6 +553,7 @@ def verify_run(task: Task) -> Outcome:
         run.shards(task.head, task.shards)
         run.signature_findings()
         run.leaves.flush()
+        run.spill.flush()
         return Outcome(
             active={k: key.raw for k, key in run.active.items()},
             assumed=dict(task.active),
@@ -534,6 +567,19 @@ def verify_run(task: Task) -> Outcome:
         )
     finally:
         run.close()
+
+
+def claim_run(task: ClaimTask) -> list[Finding]:
+    """Match a run of idempotency directories with the entries, in a worker."""
+    spill = IdempotencySpill(task.spill_fd)
+    spill.cover(task.recorded)
+    findings = []
+    for top in task.paths:
+        for path, data in task.store.walk(task.head, top):
+            problem = spill.claim(path, data, task.size)
+            if problem is not None:
+                findings.append(Finding(problem[0], problem[1], path))
+    return findings
 
 
 def _malformed(entry: dict[str, Any]) -> str:
