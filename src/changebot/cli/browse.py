@@ -16,6 +16,7 @@ from changebot.audit.signing import load_trusted
 from changebot.cli.audit import audit
 from changebot.errors import UsageError
 from changebot.index import Indexer
+from changebot.index.feed import INDEX_FILE
 from changebot.index.refresh import refresh
 from changebot.render import render
 from changebot.settings import Settings
@@ -101,4 +102,4 @@ def _reindex_app(rebuild: bool) -> None:
 
 
 def _default_index() -> Path:
-    return Settings.from_env().data_dir / "audit-index.sqlite3"
+    return Settings.from_env().data_dir / INDEX_FILE

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from changebot.index.feed import INDEX_FILE
 from changebot.settings import Settings
 
 GITHUB_WEB = "https://github.com"
@@ -41,7 +42,7 @@ class BrowserConfig:
             return None
         web = env.get("CHANGEBOT_GITHUB_WEB_URL", "").strip() or GITHUB_WEB
         return cls(
-            index_path=settings.data_dir / "audit-index.sqlite3",
+            index_path=settings.data_dir / INDEX_FILE,
             sessions_path=settings.data_dir / "browser-sessions.sqlite3",
             client_id=client_id,
             client_secret=client_secret,
