@@ -17,6 +17,10 @@ The Python API (see `Simulator`):
   kind one of 500, 502, 503, timeout, secondary, 429, primary;
   ``.set_token_ttl(seconds)``; ``.drop_webhooks(True|False)``;
   ``.set_webhook_sink(fn(headers, body) -> status)``.
+- Acting: ``.request_gate(full_name, environment, ref, login)`` plays a
+  deploy job waiting on the App's custom deployment protection rule: it
+  creates the deployment, sends ``deployment_protection_rule`` and returns
+  the gate, whose ``reviews`` collect the App's answers.
 - Inspecting: ``.repo(full_name)``, ``.pull(full_name, n)``,
   ``.check_runs(full_name, name)``, ``.comments(full_name, n)``,
   ``.deliveries(event)``, ``.exchanges()`` (every request and answer, for
