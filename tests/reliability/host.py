@@ -11,13 +11,34 @@ import hashlib
 import hmac
 import json
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from flows.apphost import RATIONALE, AppHost
 
+from changebot.compose import build
+from changebot.server import create_app
+
 REPO = "acme/infra"
 
-__all__ = ["RATIONALE", "REPO", "AppHost", "promises_kept", "resign", "signed_post"]
+__all__ = [
+    "RATIONALE",
+    "REPO",
+    "AppHost",
+    "promises_kept",
+    "rebuild",
+    "resign",
+    "signed_post",
+]
+
+
+def rebuild(host: AppHost, **changes: Any) -> AppHost:
+    """Give ``host`` new settings (retries, Redis) and services built from them."""
+    host.settings = replace(host.settings, **changes)
+    host.services = build(host.settings)
+    host.services.notifier = host.notices  # type: ignore[misc]
+    host.web = create_app(services=host.services).test_client()
+    return host
 
 
 def resign(secret: str, body: bytes, headers: dict[str, str]) -> dict[str, str]:

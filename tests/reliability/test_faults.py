@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 
 import pytest
 
 from changebot.adapters.githubretry import RetryPolicy
 from changebot.adapters.slack import SentNotices, SlackNotifier
-from changebot.compose import build
-from changebot.server import create_app
-from reliability.host import RATIONALE, REPO, AppHost, promises_kept
+from reliability.host import RATIONALE, REPO, AppHost, promises_kept, rebuild
 from reliability.slackroom import slack_room
 
 pytestmark = pytest.mark.e2e
@@ -32,13 +29,10 @@ class FaultHost(AppHost):
 
     def __init__(self, simulator, data_dir, retries: int = 3) -> None:
         super().__init__(simulator, data_dir)
-        self.settings = replace(self.settings, job_retries=retries)
-        self.services = build(self.settings)
-        self.services.notifier = self.notices  # type: ignore[misc]
+        rebuild(self, job_retries=retries)
         self.services.forge.transport.policy = RetryPolicy(
             attempts=ATTEMPTS, base_delay=0.05, max_delay=0.2, max_wait=2.0
         )
-        self.web = create_app(services=self.services).test_client()
         self.waits: list[float] = []
 
     def settle(self, bound: float = 30.0) -> None:
