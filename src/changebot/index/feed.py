@@ -129,7 +129,12 @@ def feed_of(
 
 
 def installed_logs(ctx: Context, repos: Iterable[str]) -> dict[str, AuditStore]:
-    """Return the audit log of each repository, by log name (each log once)."""
+    """Return the audit log of each repository, by log name (each log once).
+
+    TODO: locating a log costs two calls a repository (default branch and
+    policy) each period; with hundreds of repositories, remember where each
+    log is per policy revision, or the periodic refresh eats the rate limit.
+    """
     found: dict[tuple[str, str], tuple[str, AuditStore]] = {}
     for repo in sorted(set(repos)):
         try:
