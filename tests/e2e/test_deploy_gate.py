@@ -75,6 +75,7 @@ def test_a_clean_range_is_approved(app_host, infra):
     assert review.environment == "production"
     assert "every change in it is recorded" in review.comment
     assert review.reviewer.endswith("[bot]")
+    assert app_host.notices.of_kind("refusal") == []
 
 
 def test_an_unrecorded_direct_push_is_rejected_with_the_reason(
@@ -91,6 +92,10 @@ def test_an_unrecorded_direct_push_is_rejected_with_the_reason(
     assert "refuses the deployment" in review.comment
     assert "1 commit with no audit entry" in review.comment
     assert f"`{pushed[:10]}`" in review.comment
+    [notice] = app_host.notices.of_kind("refusal")
+    assert notice.environment == "production"
+    assert "refused" in notice.title
+    assert notice.text == review.comment
 
 
 def test_a_recorded_direct_push_passes(app_host, infra):

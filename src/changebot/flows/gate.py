@@ -20,9 +20,15 @@ from typing import Any
 
 from changebot.deploy.ancestry import ForgeAncestry
 from changebot.deploy.gate import GatePolicy
-from changebot.errors import ConfigError, WebhookError
+from changebot.errors import ConfigError, NotifyError, WebhookError
 from changebot.flows.context import Context
-from changebot.flows.deploy import DeploymentRequest, judge_deployment
+from changebot.flows.deploy import (
+    DeploymentRequest,
+    judge_deployment,
+    repository_notifier,
+)
+from changebot.policy.config import Config
+from changebot.ports import Notice, Notifier
 from changebot.render import render
 
 log = logging.getLogger(__name__)
@@ -49,6 +55,7 @@ def on_deployment_protection_rule(
 
     # 2-3. the policy of the default branch, and the verdict on the range
     branch = ctx.forge.default_branch(request.repo)
+    config: Config | None = None
     try:
         config = ctx.policy(request.repo, branch)
     except ConfigError as err:
@@ -57,16 +64,9 @@ def on_deployment_protection_rule(
             "deploy/gate_config.md", request=request, branch=branch, error=err
         )
     else:
-        decision, reason = judge_deployment(
-            request,
-            audit=ctx.audit(request.repo, config),
-            ancestry=ForgeAncestry(ctx.forge, request.repo),
-            policy=GatePolicy.for_environment(config.environment(request.environment)),
-            forge=ctx.forge,
-        )
-        approved = decision.approved
+        approved, reason = _judge(ctx, request, config)
 
-    # 4. the answer
+    # 4. the answer, and a notice when the deployment is stopped
     answer = GateAnswer(run_id, request.environment, approved, reason.strip())
     ctx.forge.review_deployment_gate(
         request.repo, run_id, request.environment, approved, answer.reason
@@ -80,7 +80,46 @@ def on_deployment_protection_rule(
             "approved": approved,
         },
     )
+    if not approved:
+        notifier = repository_notifier(ctx, config) if config else ctx.notifier
+        _notify_refusal(notifier, request, answer)
     return answer
+
+
+def _judge(
+    ctx: Context, request: DeploymentRequest, config: Config
+) -> tuple[bool, str]:
+    """Judge the range by the environment's gate policy; return the verdict and why."""
+    decision, reason = judge_deployment(
+        request,
+        audit=ctx.audit(request.repo, config),
+        ancestry=ForgeAncestry(ctx.forge, request.repo),
+        policy=GatePolicy.for_environment(config.environment(request.environment)),
+        forge=ctx.forge,
+    )
+    return decision.approved, reason
+
+
+def _notify_refusal(
+    notifier: Notifier, request: DeploymentRequest, answer: GateAnswer
+) -> None:
+    """Tell people a deployment was stopped; a lost notice never undoes the answer."""
+    notice = Notice(
+        kind="refusal",
+        key=f"gate:{request.repo}:{request.environment}:{answer.run_id}",
+        repo=request.repo,
+        title=render("deploy/gate_notice_title.txt", request=request).strip(),
+        text=answer.reason,
+        environment=request.environment,
+    )
+    try:
+        notifier.send(notice)
+    except NotifyError as err:
+        log.warning(
+            "deployment refusal notice not delivered: %s",
+            err,
+            extra={"repo": request.repo, "environment": request.environment},
+        )
 
 
 def gate_request(payload: Mapping[str, Any]) -> tuple[DeploymentRequest, int]:
