@@ -113,6 +113,17 @@ class RateLimited(ForgeUnavailable):
         self.retry_at = retry_at
 
 
+class Deferred(ChangebotError):
+    """GitHub has not caught up with an event yet; the job runs again later."""
+
+    default_hint = "nothing to do: the job is run again after the delay"
+
+    def __init__(self, message: str, *, delay: float, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        #: Seconds to wait before running the job again.
+        self.delay = delay
+
+
 class PermissionDenied(ChangebotError):
     """The person asking has no right to do what they asked."""
 

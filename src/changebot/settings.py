@@ -36,6 +36,7 @@ ENV_NAMES = {
     "job_retry_delay": "CHANGEBOT_JOB_RETRY_DELAY",
     "reconcile_minutes": "CHANGEBOT_RECONCILE_MINUTES",
     "protected_branches": "CHANGEBOT_PROTECTED_BRANCHES",
+    "push_settle_seconds": "CHANGEBOT_PUSH_SETTLE_SECONDS",
 }
 
 #: Attributes whose values are secrets: never logged, hidden by repr.
@@ -59,6 +60,8 @@ class Settings:
     job_retry_delay: float = 2.0
     reconcile_minutes: int = 15
     protected_branches: tuple[str, ...] = ()
+    #: How long GitHub may take to link a merge's commits to its pull request.
+    push_settle_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -78,6 +81,7 @@ class Settings:
             job_retry_delay=_number(env, "job_retry_delay", float, 2.0),
             reconcile_minutes=_number(env, "reconcile_minutes", int, 15),
             protected_branches=_names(env, "protected_branches"),
+            push_settle_seconds=_number(env, "push_settle_seconds", float, 10.0),
         )
 
     def require(self, *names: str) -> None:

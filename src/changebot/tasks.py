@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from changebot import metrics
 from changebot.adapters.queue import Busy, Job
-from changebot.errors import RateLimited
+from changebot.errors import Deferred, RateLimited
 from changebot.flows.events import repo_of, subject
 
 if TYPE_CHECKING:
@@ -140,6 +140,7 @@ def context(services: Services) -> Context:
         public_url=services.settings.public_url,
         notes=Notes(services.queue.ledger),
         ledger=services.queue.ledger,
+        settle_seconds=services.settings.push_settle_seconds,
     )
 
 
@@ -151,6 +152,9 @@ def _timed(job: str, fields: dict[str, Any]) -> Iterator[None]:
     except Busy:
         log.debug("job waits for its subject", extra={**fields, "job": job})
         raise
+    except Deferred as err:
+        log.info("job deferred", extra={**fields, "job": job, "why": str(err)})
+        raise Busy(delay=err.delay) from err
     except RateLimited as err:
         # NOTE: waiting for GitHub's limit to reset uses up none of the retries,
         # which would all be spent before a long limit resets.

@@ -7,6 +7,8 @@ then reads what the audit branch and the notices ended up with.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from flows.apphost import AppHost
 
@@ -46,6 +48,26 @@ def test_a_direct_push_to_the_default_branch_is_recorded(app_host, infra):
     assert "main" in notice.title and "pat" in notice.title
     assert f"#{entry['index']}" in notice.text
     app_host.verified(REPO)
+
+
+def test_a_direct_push_is_looked_at_twice_before_it_is_recorded(
+    simulator, seeded_repo, tmp_path
+):
+    app_host = AppHost(simulator, tmp_path / "app", push_settle_seconds=0.3)
+    app_host.listen()
+
+    after = seeded_repo.commit("main", {"infra/main.tf": "# hotfix\n"}, login="pat")
+    app_host.work()
+
+    # NOTE: nothing written yet: the job waits for GitHub to link the commit.
+    assert app_host.store(REPO).head() is None
+    assert app_host.services.queue.depth() == 1
+    time.sleep(0.4)
+    app_host.work()
+
+    [entry] = app_host.entries(REPO, "direct-push")
+    assert entry["after"] == after
+    assert len(app_host.notices.of_kind("direct-push")) == 1
 
 
 def test_a_force_push_that_rewrites_history_is_recorded(app_host, infra):

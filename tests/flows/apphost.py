@@ -62,9 +62,12 @@ class AppHost:
             signing_key_path=key_path,
             data_dir=data_dir / "data",
             github_url=simulator.base_url,
-            job_retries=0,
-            job_retry_delay=0.0,
-            **options,
+            **{
+                "job_retries": 0,
+                "job_retry_delay": 0.0,
+                "push_settle_seconds": 0.0,
+                **options,
+            },
         )
         self.services: Services = build(self.settings)
         self.notices = Recorder()

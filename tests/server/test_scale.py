@@ -100,6 +100,7 @@ def fleet(
         "CHANGEBOT_GITHUB_URL": simulator.base_url,
         "CHANGEBOT_REDIS_URL": redis_url,
         "CHANGEBOT_JOB_RETRY_DELAY": "0.5",
+        "CHANGEBOT_PUSH_SETTLE_SECONDS": "2",
     }
     base.pop("PROMETHEUS_MULTIPROC_DIR", None)
     processes: list[subprocess.Popen[bytes]] = []

@@ -38,6 +38,9 @@ class Context:
     #: Small facts flows remember across workers, e.g. which PRs have a
     #: comment to keep current (None: nothing is remembered).
     ledger: KeyValue | None = None
+    #: Seconds a push that seems to bypass PRs waits before it is recorded:
+    #: GitHub links a merge's commits to its PR a moment after the push.
+    settle_seconds: float = 0.0
 
     def policy(self, repo: str, ref: str) -> Config:
         """Return the `.changebot.yml` policy at ``ref``; ConfigError if invalid."""

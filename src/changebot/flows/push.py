@@ -3,8 +3,9 @@
 1. Only pushes to the default branch or a protected one count.
 2. List what the push brought: every commit of the compare, not just the 20
    the payload carries.
-3. A commit that belongs to no merged PR went in directly; a forced push
-   rewrote history. Either gets a `direct-push` entry and a notice.
+3. A commit that belongs to no merged PR went in directly (asked twice, a
+   few seconds apart: GitHub links commits to PRs a moment late); a forced
+   push rewrote history. Either gets a `direct-push` entry and a notice.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from changebot import metrics
 from changebot.audit.log import Appended
+from changebot.errors import Deferred
 from changebot.flows.context import Context
 from changebot.ports import Notice
 from changebot.render import render
@@ -36,6 +38,8 @@ def record_push(ctx: Context, payload: Mapping[str, Any]) -> Appended | None:
     before, after = str(payload["before"]), str(payload["after"])
     forced = bool(payload.get("forced"))
     direct = _outside_pulls(ctx, repo, before, after)
+    if direct:
+        _settle(ctx, repo, branch, f"{before}..{after}")
     if not direct and not forced:
         log.info("push came from merged pulls", extra={"repo": repo, "ref": branch})
         return None
@@ -73,6 +77,24 @@ def _outside_pulls(ctx: Context, repo: str, before: str, after: str) -> list[str
         return []
     pushed = ctx.forge.compare(repo, before, after).commits[-MAX_CHECKED:]
     return [sha for sha in pushed if not ctx.forge.pulls_for_commit(repo, sha)]
+
+
+def _settle(ctx: Context, repo: str, branch: str, span: str) -> None:
+    """Look again later, once, before calling commits direct.
+
+    NOTE: GitHub links a merge's commits to its pull request a moment after
+    the push, so a push read at once can look direct when it is not.
+    """
+    if ctx.settle_seconds <= 0 or ctx.ledger is None:
+        return
+    key = f"settled.{repo.lower()}:{branch}:{span}"
+    if ctx.ledger.noted(key) is not None:
+        return
+    ctx.ledger.note(key, "waited")
+    raise Deferred(
+        f"commits {span} of {repo} seem to bypass pull requests; looking again",
+        delay=ctx.settle_seconds,
+    )
 
 
 def _guarded_branch(ctx: Context, payload: Mapping[str, Any]) -> str | None:
