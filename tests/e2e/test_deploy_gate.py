@@ -9,6 +9,7 @@ the run's callback. The tests read the answer from the simulated run.
 from __future__ import annotations
 
 import pytest
+import requests
 from flows.apphost import RATIONALE, AppHost
 from seeding import SEED_FILES
 
@@ -141,3 +142,29 @@ def test_the_gate_webhook_and_the_answer_follow_githubs_schemas(
     ]
     openapi.validate_request(exchange.method, exchange.path, exchange.request)
     assert exchange.status == 204
+
+
+def test_only_the_app_answers_and_only_for_the_waiting_environment(
+    seeded_repo, simulator
+):
+    gate = simulator.request_gate(REPO, "production", seeded_repo.head(), "ana")
+    path = f"/repos/{REPO}/actions/runs/{gate.run_id}/deployment_protection_rule"
+    body = {"environment_name": "production", "state": "approved", "comment": "ok"}
+    app = requests.Session()
+    app.headers["Authorization"] = f"token {simulator.installation_token('acme')}"
+    url = simulator.base_url + path
+
+    assert simulator.client("admin").post(path, json=body).status_code == 403
+    wrong = {**body, "environment_name": "staging"}
+    assert app.post(url, json=wrong, timeout=30).status_code == 422
+    assert app.post(url, json={**body, "state": "maybe"}, timeout=30).status_code == 422
+    assert (
+        app.post(
+            url.replace(f"/runs/{gate.run_id}/", "/runs/1/"), json=body, timeout=30
+        ).status_code
+        == 404
+    )
+    assert gate.reviews == []
+
+    assert app.post(url, json=body, timeout=30).status_code == 204
+    assert [r.state for r in gate.reviews] == ["approved"]
