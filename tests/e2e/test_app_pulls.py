@@ -97,3 +97,19 @@ def test_a_pr_that_breaks_the_policy_file_shows_its_errors(app_host, infra):
     assert ".changebot.yml" in run.output["title"]
     assert "paths" in run.output["summary"]
     assert "line" in run.output["summary"]
+
+
+def test_an_evaluation_that_changes_nothing_writes_nothing(app_host, infra):
+    number = infra.open_pull("tf", TF, title="Scale the demo")
+    app_host.work()
+    seen = len(infra.simulator.exchanges())
+
+    infra.call("dev", "POST", f"issues/{number}/labels", json={"labels": ["infra"]})
+    app_host.work()
+
+    later = infra.simulator.exchanges()[seen:]
+    assert any(e.path.endswith(f"/pulls/{number}") for e in later), "not evaluated"
+    writes = [f"{e.method} {e.path}" for e in later if e.method != "GET"]
+    assert [w for w in writes if "/labels" not in w] == []
+    assert app_host.check(REPO, number).conclusion == "failure"
+    assert len(app_host.summary_comments(REPO, number)) == 1

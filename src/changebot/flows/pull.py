@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -70,13 +71,24 @@ def judge(ctx: Context, repo: str, number: int) -> Judgement:
 def evaluate_pull(ctx: Context, repo: str, number: int) -> Judgement:
     """Judge a PR, set its check run, and ask for action in a comment if needed."""
     judgement = judge(ctx, repo, number)
-    ctx.forge.set_check_run(repo, judgement.report)
+    _check_run(ctx, judgement)
     _comment(ctx, judgement)
     log.info(
         "pull evaluated",
         extra={"repo": repo, "pr": number, "conclusion": judgement.report.conclusion},
     )
     return judgement
+
+
+def _check_run(ctx: Context, judgement: Judgement) -> None:
+    """Set the check run, unless it already says exactly this."""
+    facts = judgement.facts
+    key = f"check.{facts.repo.lower()}#{facts.number}"
+    said = _digest(repr(judgement.report))
+    if _noted(ctx, key) == said:
+        return
+    ctx.forge.set_check_run(facts.repo, judgement.report)
+    _note(ctx, key, said)
 
 
 def _comment(ctx: Context, judgement: Judgement) -> None:
@@ -86,19 +98,31 @@ def _comment(ctx: Context, judgement: Judgement) -> None:
     for action must not stay behind, stale, once the PR passes.
     """
     facts = judgement.facts
-    asked = f"commented.{facts.repo.lower()}#{facts.number}"
-    if not judgement.needs_action and not _noted(ctx, asked):
+    key = f"commented.{facts.repo.lower()}#{facts.number}"
+    before = _noted(ctx, key)
+    if not judgement.needs_action and before is None:
         return
     body = render("pr/summary.md", judgement=judgement, report=judgement.report)
+    if _digest(body) == before:
+        return
     ctx.forge.upsert_comment(facts.repo, facts.number, MARKER, body)
+    _note(ctx, key, _digest(body))
+
+
+def _noted(ctx: Context, key: str) -> str | None:
+    # NOTE: with no ledger (the Action) nothing is remembered: the check run
+    # is always written, and a passing PR gets no comment, at the risk of
+    # leaving a stale one.
+    return ctx.ledger.noted(key) if ctx.ledger is not None else None
+
+
+def _note(ctx: Context, key: str, value: str) -> None:
     if ctx.ledger is not None:
-        ctx.ledger.note(asked, facts.head_sha)
+        ctx.ledger.note(key, value)
 
 
-def _noted(ctx: Context, key: str) -> bool:
-    # NOTE: with no ledger (the Action) nothing tells whether a comment was
-    # made; a passing PR then gets none, at the risk of leaving one stale.
-    return ctx.ledger is not None and ctx.ledger.noted(key) is not None
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def with_memberships(ctx: Context, facts: PullFacts, config: Config) -> PullFacts:
