@@ -5,6 +5,9 @@
    small, really signed log from a git branch for realism.
 2. Time a filtered list page and an entry page through the Flask app (with
    a session whose repository access is already cached) and report p95.
+3. Refresh the index after one append to a signed log, as the App's worker
+   does, and count the files it reads: the new entries only, against a full
+   verification that reads every entry (one API call each over GitHub).
 
 Run: `python -m benchmarks.bench_browser` (or through `python -m benchmarks`).
 """
@@ -20,19 +23,23 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 
 from changebot.adapters.git import GitStore
-from changebot.audit.log import AuditLog
+from changebot.audit.log import AuditLog, Request
 from changebot.audit.signing import SigningKey
 from changebot.index import Indexer
+from changebot.index.refresh import refresh
 from changebot.server.browser import BrowserConfig, register_browser
 from changebot.server.browser.guard import COOKIE, browser
 
 ENTRIES = int(os.environ.get("BENCH_BROWSER_ENTRIES", "100000"))
 SIGNED = 200
+REFRESHED = int(os.environ.get("BENCH_BROWSER_REFRESHED", "1000"))
 SAMPLES = 200
 REPOS = [f"acme/service-{n}" for n in range(20)]
 AREAS = ["terraform", "k8s", "workflows", "secrets", "helm"]
@@ -57,6 +64,64 @@ def main() -> None:
         mine = [t for (lb, _), t in zip(paths, listing, strict=True) if lb == label]
         print(f"  {label}: p50 {_ms(mine, 50)} ms, p95 {_ms(mine, 95)} ms")
     print(f"entry page: p50 {_ms(entry, 50)} ms, p95 {_ms(entry, 95)} ms")
+    with tempfile.TemporaryDirectory() as tmp:
+        for how, seconds, files in _append_refreshes(Path(tmp)):
+            print(
+                f"refresh after one append to {REFRESHED} signed entries, {how}: "
+                f"{seconds * 1000:.0f} ms, {files} files read"
+            )
+
+
+def _append_refreshes(root: Path) -> list[tuple[str, float, int]]:
+    """Return (how, seconds, files read) of a checked and a full refresh."""
+    subprocess.run(["git", "init", "-q", str(root / "audit")], check=True)
+    store = GitStore(root / "audit", origin="bench.test/audit@changebot/audit")
+    log = AuditLog(store, SigningKey.generate())
+    log.bootstrap([log.signer.public])
+    requests = [
+        Request("change", "acme/signed", {"rationale": f"Why: {n}"}, f"r-{n}")
+        for n in range(REFRESHED)
+    ]
+    for start in range(0, REFRESHED, 100):
+        log.append_many(requests[start : start + 100])
+    figures = []
+    for how, every in (("new entries checked", timedelta(days=1)), ("full", None)):
+        index = Indexer(root / f"{how}.sqlite3")
+        refresh(index, "acme/audit", store, [log.signer.public], full_every=every)
+        log.append("change", "acme/signed", {"rationale": "one more"}, f"{how}-more")
+        counted = _Counted(store)
+        began = time.perf_counter()
+        refresh(index, "acme/audit", counted, [log.signer.public], full_every=every)
+        figures.append((how, time.perf_counter() - began, counted.files))
+    return figures
+
+
+class _Counted:
+    """A store that counts the files read from it (API calls over GitHub)."""
+
+    def __init__(self, store: GitStore) -> None:
+        self.store, self.origin, self.files = store, store.origin, 0
+
+    def head(self) -> str | None:
+        return self.store.head()
+
+    def read(self, commit: str, path: str) -> bytes | None:
+        self.files += 1
+        return self.store.read(commit, path)
+
+    def list(self, commit: str, path: str) -> list[str]:
+        return self.store.list(commit, path)
+
+    def walk(self, commit: str, path: str) -> Iterator[tuple[str, bytes]]:
+        for found in self.store.walk(commit, path):
+            self.files += 1
+            yield found
+
+    def write(self, parent: str | None, changes: Any, message: str) -> str:
+        return self.store.write(parent, changes, message)
+
+    def advance(self, old: str | None, new: str) -> bool:
+        return self.store.advance(old, new)
 
 
 def _envelopes(count: int) -> Iterator[bytes]:

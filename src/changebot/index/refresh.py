@@ -41,15 +41,16 @@ def refresh(
     """
     trusted = list(trusted_keys)
 
-    # 1. one ref read: a head verified already needs nothing more
+    # 1. one ref read: a head indexed and verified already needs nothing more
     head = store.head()
     last = indexer.verified(name)
+    indexed_head, indexed_size = indexer.known(name)
     due = rebuild or _due(last, full_every)
-    if last is not None and head is not None and last.head == head and not due:
+    unmoved = head is not None and head == indexed_head
+    if last is not None and last.head == head and unmoved and not due:
         return last
 
     # 2. index what the branch gained (or all of it)
-    indexed_head, indexed_size = indexer.known(name)
     if rebuild:
         indexer.rebuild(name, store)
     else:

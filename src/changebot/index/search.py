@@ -371,7 +371,9 @@ def _where(
         args.append("%" + re.sub(r"([%_\\])", r"\\\1", wanted.text.strip()) + "%")
     cursor = _CURSOR.match(after)
     if cursor:
-        where.append("(e.time < ? OR (e.time = ? AND e.id < ?))")
+        # NOTE: the bound on time alone lets SQLite start the walk at the
+        # cursor instead of skipping every newer entry.
+        where.append("e.time <= ? AND (e.time < ? OR e.id < ?)")
         args += [cursor[1], cursor[1], int(cursor[2])]
     return where, args
 
