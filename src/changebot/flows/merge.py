@@ -25,6 +25,9 @@ from changebot.render import render
 
 log = logging.getLogger(__name__)
 
+#: GitHub lists at most this many commits of a PR.
+PULL_COMMITS_LIMIT = 250
+
 
 @dataclass(frozen=True)
 class Recorded:
@@ -175,11 +178,20 @@ def landed_commits(
     if method == "squash" or not pulled:
         return [merged.merge_sha]
     if method == "merge":
-        return [*pulled, merged.merge_sha]
+        return [*_all_commits(ctx, facts, pulled), merged.merge_sha]
     if merged.merge_sha == facts.head_sha:
         return pulled
+    # TODO: a rebase of more than 250 commits lists only the last 250; the
+    # earlier ones show as unrecorded in deployments (failing closed).
     landed = ctx.forge.compare(facts.repo, facts.base_sha, merged.merge_sha)
     return list(landed.commits[-len(pulled) :])
+
+
+def _all_commits(ctx: Context, facts: PullFacts, pulled: list[str]) -> list[str]:
+    """Return every commit of a PR: GitHub lists 250 at most, compare lists all."""
+    if len(pulled) < PULL_COMMITS_LIMIT:
+        return pulled
+    return list(ctx.forge.compare(facts.repo, facts.base_sha, facts.head_sha).commits)
 
 
 def _record_config(
