@@ -8,6 +8,8 @@ last unrecorded).
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from flows.apphost import RATIONALE, AppHost
 
@@ -73,3 +75,42 @@ def test_every_landed_commit_is_listed_and_deployed_as_the_prs(
     [deployment] = app_host.entries(REPO, "deployment")
     assert deployment["pulls"] == [number]
     assert deployment["unrecorded"] == []
+
+
+def _branch_of(git_dir, name: str, parent: str, count: int) -> None:
+    """Write ``count`` commits on a new branch straight into the git directory."""
+    script = []
+    for n in range(count):
+        script += [
+            f"commit refs/heads/{name}\nmark :{n + 1}",
+            "committer dev <dev@example.com> 1700000000 +0000",
+            f"data 2\nc{n % 10}",
+            f"from {parent}" if n == 0 else f"from :{n}",
+            f"M 100644 inline docs/{n}.md\ndata 2\n{n % 10}\n",
+        ]
+    subprocess.run(
+        ["git", "fast-import", "--quiet"],
+        cwd=git_dir,
+        input="\n".join([*script, "done\n"]).encode(),
+        check=True,
+    )
+
+
+def test_a_merge_of_more_commits_than_github_lists_for_a_pr_lists_them_all(
+    app_host, seeded_repo, simulator
+):
+    infra = seeded_repo
+    _branch_of(simulator.git_dir(REPO), "big", infra.head(), 260)
+    app_host.listen()
+    number = infra.call(
+        "dev",
+        "POST",
+        "pulls",
+        json={"title": "Big", "body": RATIONALE, "head": "big", "base": "main"},
+    )["number"]
+    infra.merge(number, method="merge", login="paula")
+    app_host.work()
+
+    [change] = app_host.entries(REPO, "change")
+    assert len(change["commits"]) == 261
+    assert change["commits"][-1] == infra.head()
