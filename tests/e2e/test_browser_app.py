@@ -11,6 +11,8 @@ repository.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -127,15 +129,17 @@ def test_each_append_is_indexed_and_checked_without_a_full_verification(
     indexer = Indexer(app_host.settings.data_dir / INDEX_FILE)
     first = indexer.verified(REPO)
     assert first is not None and first.ok
+    # NOTE: date the full verification an hour back, so that a second one
+    # (due only after a day) would show.
+    hour_ago = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    indexer.record(REPO, replace(first, full_at=hour_ago))
 
     merge_a_change(app_host, infra, "tf-two")
     second = indexer.verified(REPO)
     assert second is not None and second.ok
     assert second.size > first.size
     assert second.head == app_host.store(REPO).head()
-    # NOTE: the new entries were checked on their own; the whole branch was
-    # read only the first time.
-    assert second.full_at == first.full_at
+    assert second.full_at == hour_ago
 
 
 def test_a_tampered_branch_fails_the_next_refresh(app_host, infra) -> None:
