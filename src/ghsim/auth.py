@@ -120,7 +120,10 @@ class AppIdentity:
         self.client_secret = saved.get("client_secret") or secrets.token_hex(20)
         self.public_pem = _public_pem(self.private_pem)
         root.mkdir(parents=True, exist_ok=True)
-        config.write_text(json.dumps(self.credentials(), indent=2) + "\n")
+        # NOTE: it holds the webhook and OAuth client secrets.
+        _write_private(
+            config, (json.dumps(self.credentials(), indent=2) + "\n").encode()
+        )
         _write_private(pem, self.private_pem)
 
     def credentials(self) -> dict[str, Any]:
