@@ -57,6 +57,9 @@ from changebot.ports import (
 __all__ = ["AppAuth", "GitHubForge", "RequesterSend", "TokenAuth"]
 
 log = logging.getLogger(__name__)
+# NOTE: PyGithub logs every response body at DEBUG, installation tokens
+# included; changebot's transport logs its calls without them.
+logging.getLogger("github.Requester").setLevel(logging.INFO)
 
 # NOTE: PyGithub gives its logger a level and a stderr handler on import;
 # changebot's entry points alone decide where log records go.

@@ -33,6 +33,9 @@ from changebot.errors import NotifyError
 from changebot.ports import Notice
 
 log = logging.getLogger(__name__)
+# NOTE: slack_sdk logs the URL of each webhook request at DEBUG, and an
+# incoming webhook's URL is its credential.
+logging.getLogger("slack_sdk.webhook").setLevel(logging.INFO)
 
 T = TypeVar("T")
 
