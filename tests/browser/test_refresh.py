@@ -13,6 +13,7 @@ from changebot.adapters.git import GitStore
 from changebot.audit.log import AuditLog
 from changebot.audit.signing import SigningKey
 from changebot.index import Filter, Indexer, Search
+from changebot.index.check import tail_findings
 from changebot.index.refresh import refresh
 
 DAILY = timedelta(hours=24)
@@ -135,3 +136,48 @@ def test_rotations_are_followed_and_shown_to_readers_of_the_log(
     assert search.page(outsider, Filter(kind="key")).records == []
     assert search.entry(outsider, "acme/audit", rotation) is None
     assert "key" not in search.choices(outsider)["kind"]
+
+
+def test_an_append_that_breaks_the_derived_files_fails(tmp_path: Path) -> None:
+    store, log = signed_log(tmp_path / "audit")
+    change(log, "acme/app", 1)
+    trusted = [log.signer.public]
+    indexer = Indexer(tmp_path / "index.sqlite3")
+    refresh(indexer, "acme/audit", store, trusted, full_every=DAILY)
+    before = store.head()
+    assert before is not None
+    stale = store.read(before, "compact-range")
+    assert stale is not None
+    change(log, "acme/app", 2)
+    head = store.head()
+    assert head is not None
+    broken = store.write(head, {"compact-range": stale}, "keep the old range")
+    assert store.advance(head, broken)
+    indexer.update("acme/audit", store)
+    found = tail_findings(indexer.path, "acme/audit", trusted, 1, store)
+    assert [f.message for f in found] == ["compact-range: does not match the entries"]
+
+    result = refresh(indexer, "acme/audit", store, trusted, full_every=DAILY)
+
+    assert not result.ok
+    assert any("compact-range" in f.message for f in result.findings)
+
+
+def test_a_checked_append_reads_few_files(tmp_path: Path) -> None:
+    store, log = signed_log(tmp_path / "audit")
+    for number in range(1, 6):
+        change(log, "acme/app", number)
+    indexer = Indexer(tmp_path / "index.sqlite3")
+    counted = Counted(store)
+    refresh(indexer, "acme/audit", counted, [log.signer.public], full_every=DAILY)
+    change(log, "acme/app", 6)
+    counted.calls.clear()
+
+    result = refresh(
+        indexer, "acme/audit", counted, [log.signer.public], full_every=DAILY
+    )
+
+    assert result.ok and result.size == 6
+    # NOTE: the new entry, the checkpoint, compact-range, the new entry's
+    # idempotency file, and the last indexed entry to see it is unchanged.
+    assert counted.calls["read"] == 5

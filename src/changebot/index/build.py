@@ -209,7 +209,7 @@ def _forget(db: sqlite3.Connection, name: str) -> None:
     where = "entry_id IN (SELECT id FROM entries WHERE log_id = ?)"
     db.execute(f"DELETE FROM terms WHERE {where}", (log_id,))  # noqa: S608 -- fixed
     for table in ("entries", "nodes", "facets", "verifications"):
-        db.execute(f"DELETE FROM {table} WHERE log_id = ?", (log_id,))  # noqa: S608
+        db.execute(f"DELETE FROM {table} WHERE log_id = ?", (log_id,))  # noqa: S608 -- fixed names
     db.execute("DELETE FROM logs WHERE id = ?", (log_id,))
     db.execute("COMMIT")
 

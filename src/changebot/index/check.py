@@ -12,10 +12,13 @@ ones is then enough to trust the new head:
 3. the branch's checkpoint is signed by an active key, and its size and root
    are those of every leaf the index holds.
 
+4. the derived files agree: `compact-range` with the indexed tree, and the
+   idempotency file of each new entry names it.
+
 The root check ties the new checkpoint to the leaves verified before, so a
-history rewritten under the old entries does not pass. The derived files
-(`idempotency/`, `compact-range`) and stray files are left to the periodic
-full verification.
+history rewritten under the old entries does not pass. The idempotency files
+of old entries, key files and stray files are left to the periodic full
+verification.
 """
 
 from __future__ import annotations
@@ -25,29 +28,41 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+from changebot.audit import layout
 from changebot.audit.checkpoint import open_note
 from changebot.audit.envelope import Envelope
 from changebot.audit.reader import decode_entry
 from changebot.audit.signing import PublicKey
+from changebot.audit.state import decode_state
 from changebot.errors import AuditError
 from changebot.index import schema, tree
 from changebot.index.build import Finding
+from changebot.ports import AuditStore
 
 Keys = dict[str, PublicKey]
 
 
 def tail_findings(
-    path: Path, name: str, trusted: Iterable[PublicKey], start: int
+    path: Path,
+    name: str,
+    trusted: Iterable[PublicKey],
+    start: int,
+    store: AuditStore,
 ) -> list[Finding]:
-    """Return what is wrong with entries ``start`` on and the checkpoint of ``name``."""
+    """Return what is wrong with entries ``start`` on and the checkpoint of ``name``.
+
+    ``store`` is read for the derived files only, at the indexed head.
+    """
     db = schema.connect(path)
     try:
         log = db.execute("SELECT * FROM logs WHERE name = ?", (name,)).fetchone()
-        if log is None:
+        if log is None or log["head"] is None:
             return [Finding("the log is not in the index")]
         keys = _keys_before(db, log["id"], {k.keyid: k for k in trusted}, start)
         findings = _entries(db, log["id"], keys, start)
-        return findings + _checkpoint(db, log, keys)
+        findings += _checkpoint(db, log, keys)
+        findings += _compact_range(db, log, store)
+        return findings + _idempotency(db, log, store, start)
     finally:
         db.close()
 
@@ -169,7 +184,72 @@ def _checkpoint(db: sqlite3.Connection, log: sqlite3.Row, keys: Keys) -> list[Fi
     return found
 
 
+def _compact_range(
+    db: sqlite3.Connection, log: sqlite3.Row, store: AuditStore
+) -> list[Finding]:
+    """Compare `compact-range` with the perfect subtrees the index holds."""
+    data = store.read(log["head"], layout.COMPACT_RANGE)
+    try:
+        stored = decode_state(data) if data is not None else None
+    except AuditError:
+        stored = None
+    size, lookup = log["size"], _lookup(db, log["id"])
+    try:
+        expected = [lookup(level, position) for level, position in _peaks(size)]
+        last = lookup(0, size - 1) if size else None
+    except KeyError:
+        return [Finding("the index lacks leaves of the tree")]
+    if stored is None or (stored.size, stored.compact.hashes, stored.last_leaf) != (
+        size,
+        expected,
+        last,
+    ):
+        return [Finding(f"{layout.COMPACT_RANGE}: does not match the entries")]
+    return []
+
+
+def _idempotency(
+    db: sqlite3.Connection, log: sqlite3.Row, store: AuditStore, start: int
+) -> list[Finding]:
+    """Check that the idempotency file of each new entry names it."""
+    found = []
+    rows = db.execute(
+        "SELECT idx, envelope FROM entries WHERE log_id = ? AND idx >= ? ORDER BY idx",
+        (log["id"], start),
+    )
+    for index, text in rows:
+        try:
+            key = decode_entry(text.encode())[1].get("idempotency_key")
+        except AuditError:
+            continue
+        if not isinstance(key, str):
+            continue
+        named = store.read(log["head"], layout.idempotency_path(key))
+        if named is None or named.strip() != str(index).encode():
+            found.append(
+                Finding("its idempotency file is missing or names another entry", index)
+            )
+    return found
+
+
+def _peaks(size: int) -> list[tuple[int, int]]:
+    """Return (level, position) of the perfect subtrees of a tree, largest first."""
+    peaks, start = [], 0
+    for level in reversed(range(size.bit_length())):
+        if size & (1 << level):
+            peaks.append((level, start >> level))
+            start += 1 << level
+    return peaks
+
+
 def _root(db: sqlite3.Connection, log_id: int, size: int) -> bytes | None:
+    try:
+        return tree.subtree_root(0, size, _lookup(db, log_id))
+    except KeyError:
+        return None
+
+
+def _lookup(db: sqlite3.Connection, log_id: int) -> tree.NodeLookup:
     def lookup(level: int, position: int) -> bytes:
         row = db.execute(
             "SELECT hash FROM nodes WHERE log_id = ? AND level = ? AND position = ?",
@@ -179,7 +259,4 @@ def _root(db: sqlite3.Connection, log_id: int, size: int) -> bytes | None:
             raise KeyError((level, position))
         return bytes(row[0])
 
-    try:
-        return tree.subtree_root(0, size, lookup)
-    except KeyError:
-        return None
+    return lookup

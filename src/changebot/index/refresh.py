@@ -62,7 +62,7 @@ def refresh(
     result = None
     incremental = full_every is not None and not due
     if incremental and _passed_at(passed, indexed_head, indexed_size):
-        result = _tail(indexer, name, trusted, indexed_size, head, passed)
+        result = _tail(indexer, name, store, trusted, indexed_size, passed)
 
     # 4. otherwise, or when the new entries fail, verify the whole branch
     if result is None:
@@ -99,23 +99,24 @@ def verification_of(report: VerifyReport) -> Verification:
 def _tail(
     indexer: Indexer,
     name: str,
+    store: AuditStore,
     trusted: list[PublicKey],
     start: int,
-    head: str | None,
     passed: Verification | None,
 ) -> Verification | None:
     """Return the verification of what the log gained, or None if it fails."""
-    findings = tail_findings(indexer.path, name, trusted, start)
+    findings = tail_findings(indexer.path, name, trusted, start, store)
     if findings:
         log.warning(
             "new audit entries fail; verifying the whole branch",
             extra={"log": name, "findings": len(findings)},
         )
         return None
+    head, size = indexer.known(name)
     return Verification(
         checked_at=_now(),
         ok=True,
-        size=indexer.known(name)[1],
+        size=size,
         head=head,
         full_at=passed.full_at if passed else None,
     )
