@@ -46,7 +46,7 @@ def load(hub: Hub) -> bool:
     if not path.exists():
         return False
     # NOTE: the file is this simulator's own, written by `save` above.
-    state = pickle.loads(path.read_bytes())  # noqa: S301
+    state = pickle.loads(path.read_bytes())  # noqa: S301 -- our own file
     world = hub.world
     world.accounts.update(state["accounts"])
     world.repos.update(state["repos"])
