@@ -14,6 +14,7 @@
 Run: `python -m benchmarks.bench_server` (or through `python -m benchmarks`).
 BENCH_SERVER_REQUESTS and BENCH_SERVER_CLIENTS change the load,
 BENCH_SERVER_WORKERS and BENCH_SERVER_THREADS the servers (both alike).
+With BENCH_SERVER_REDIS_URL, changebot's intake on that Redis is measured too.
 """
 
 from __future__ import annotations
@@ -42,7 +43,11 @@ WORKERS = int(os.environ.get("BENCH_SERVER_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_SERVER_THREADS", "4"))
 WARMUP = 200
 ROUNDS = int(os.environ.get("BENCH_SERVER_ROUNDS", "3"))
-KINDS = {"bare": "bare Flask", "changebot": "changebot"}
+#: A Redis (a database of its own: it fills up) to measure the intake on too.
+REDIS_URL = os.environ.get("BENCH_SERVER_REDIS_URL")
+KINDS = {"bare": "bare Flask", "changebot": "changebot"} | (
+    {"redis": "on Redis"} if REDIS_URL else {}
+)
 SECRET = "bench-secret"  # noqa: S105 - a throwaway secret for loopback
 ROOT = Path(__file__).resolve().parent.parent
 FILES = 50
@@ -56,7 +61,7 @@ def serve(kind: str, port: int) -> None:
     """Serve changebot's app or the bare endpoint under gunicorn (a subprocess)."""
     from changebot.server.wsgi import serve as run_gunicorn
 
-    factory = _changebot_app if kind == "changebot" else _bare_app
+    factory = _bare_app if kind == "bare" else _changebot_app
     run_gunicorn(factory, host="127.0.0.1", port=port, workers=WORKERS, threads=THREADS)
 
 
@@ -133,6 +138,7 @@ def _start(kind: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
         **os.environ,
         "CHANGEBOT_WEBHOOK_SECRET": SECRET,
         "CHANGEBOT_DATA_DIR": str(data_dir),
+        **({"CHANGEBOT_REDIS_URL": REDIS_URL} if kind == "redis" and REDIS_URL else {}),
         "PYTHONPATH": str(ROOT),
     }
     code = f"from benchmarks.bench_server import serve; serve({kind!r}, {port})"
