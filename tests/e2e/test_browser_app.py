@@ -25,7 +25,7 @@ from flows.apphost import RATIONALE, AppHost
 
 from changebot.cli import main
 from changebot.index import Indexer
-from changebot.index.feed import INDEX_FILE, feed_of
+from changebot.index.feed import INDEX_FILE, LOCATED, feed_of
 from changebot.server import create_app
 from changebot.tasks import run_reconcile
 
@@ -168,6 +168,8 @@ def test_the_periodic_task_and_the_cli_rebuild_a_lost_index(
 
     run_reconcile(app_host.services)
     assert Indexer(path).known(REPO)[1] == size
+    # NOTE: the next periodic refresh reads the log's ref, not the policy again.
+    assert app_host.services.queue.ledger.noted(LOCATED + REPO) is not None
 
     path.unlink()
     for name, value in settings_env(app_host).items():

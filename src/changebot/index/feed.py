@@ -17,10 +17,12 @@ catches up.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -46,6 +48,11 @@ DEFAULT_VERIFY_HOURS = 24.0
 
 #: (repo, branch, central repository or None) -> that audit branch.
 OpenStore = Callable[[str, str, str | None], AuditStore]
+
+#: Seconds a repository's log location is trusted by the periodic refresh.
+LOCATED_TTL = 3600.0
+#: The ledger note (per repository) of where its log was found.
+LOCATED = "audit-log-of."
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -128,28 +135,54 @@ def feed_of(
     return Feed(index, tuple(trusted), timedelta(hours=hours))
 
 
-def installed_logs(ctx: Context, repos: Iterable[str]) -> dict[str, AuditStore]:
+def installed_logs(
+    ctx: Context, repos: Iterable[str], *, fresh: bool = False
+) -> dict[str, AuditStore]:
     """Return the audit log of each repository, by log name (each log once).
 
-    TODO: locating a log costs two calls a repository (default branch and
-    policy) each period; with hundreds of repositories, remember where each
-    log is per policy revision, or the periodic refresh eats the rate limit.
+    Where a repository's log lives (its policy's `audit` section) is noted
+    in the ledger for an hour, so that a periodic refresh costs one ref read
+    a log rather than two more calls a repository; ``fresh`` asks again.
     """
     found: dict[tuple[str, str], tuple[str, AuditStore]] = {}
     for repo in sorted(set(repos)):
-        try:
-            config = ctx.lenient_policy(repo, ctx.forge.default_branch(repo))
-        except ChangebotError as err:
-            log.warning(
-                "audit log not located", extra={"repo": repo, "error": str(err)}
-            )
+        where = _where(ctx, repo, fresh)
+        if where is None:
             continue
-        name = config.audit.repository or repo
-        key = (name, config.audit.branch)
-        if key not in found:
-            store = ctx.open_store(repo, config.audit.branch, config.audit.repository)
-            found[key] = (name, store)
+        branch, repository = where
+        name = repository or repo
+        if (name, branch) not in found:
+            found[(name, branch)] = (name, ctx.open_store(repo, branch, repository))
     return dict(found.values())
+
+
+def _where(ctx: Context, repo: str, fresh: bool) -> tuple[str, str | None] | None:
+    """Return (branch, central repository or None) of a repository's log."""
+    remembered = _remembered(ctx, repo)
+    if remembered is not None and not fresh:
+        return remembered
+    try:
+        config = ctx.lenient_policy(repo, ctx.forge.default_branch(repo))
+    except ChangebotError as err:
+        log.warning("audit log not located", extra={"repo": repo, "error": str(err)})
+        return None
+    where = (config.audit.branch, config.audit.repository)
+    if ctx.ledger is not None:
+        noted = {"at": time.time(), "branch": where[0], "repository": where[1]}
+        ctx.ledger.note(LOCATED + repo, json.dumps(noted))
+    return where
+
+
+def _remembered(ctx: Context, repo: str) -> tuple[str, str | None] | None:
+    """Return where a repository's log was found within the last hour."""
+    text = ctx.ledger.noted(LOCATED + repo) if ctx.ledger is not None else None
+    try:
+        noted = json.loads(text) if text else None
+        if noted is None or time.time() - float(noted["at"]) >= LOCATED_TTL:
+            return None
+        return str(noted["branch"]), noted["repository"]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def refresh_installed(
@@ -158,7 +191,7 @@ def refresh_installed(
     """Refresh the log of every repository; return each log's verification."""
     return {
         name: feed.refresh(name, store, rebuild=rebuild)
-        for name, store in installed_logs(ctx, repos).items()
+        for name, store in installed_logs(ctx, repos, fresh=rebuild).items()
     }
 
 
