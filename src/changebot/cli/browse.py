@@ -93,6 +93,8 @@ def _reindex_app(rebuild: bool) -> None:
     services = build(Settings.from_env())
     services.settings.require("app_id", "private_key", "signing_key_path")
     results = refresh_app(services, rebuild=rebuild)
+    if not results:
+        click.echo(render("browser/reindex_none.txt").rstrip())
     for log_name, result in sorted(results.items()):
         click.echo(
             render("browser/reindex.txt", log_name=log_name, result=result).rstrip()
