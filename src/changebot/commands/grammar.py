@@ -3,8 +3,9 @@
 A command is a line of its own that starts with `/changebot` (at most three
 spaces in, as Markdown allows before a paragraph). Lines that GitHub renders
 as something other than plain text are never commands: quotes (`>`) and the
-lazy lines that continue them, fenced and indented code blocks, and HTML
-comments, which a reader does not see at all.
+lazy lines that continue them, fenced and indented code blocks, raw HTML
+blocks shown as code (`<pre>`) or not at all (`<script>`, `<style>`,
+`<textarea>`), and HTML comments, which a reader does not see at all.
 
 See: https://spec.commonmark.org/0.31.2/#fenced-code-blocks
 """
@@ -21,6 +22,9 @@ _COMMAND = re.compile(r"^ {0,3}/changebot(?:[ \t]+(\S+))?(?:[ \t]+(.*?))?[ \t]*$
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _QUOTE = re.compile(r"^ {0,3}>")
 _COMMENT_OPEN = re.compile(r"^ {0,3}<!--")
+#: CommonMark's HTML blocks of type 1: they run until their closing tag.
+#: See: https://spec.commonmark.org/0.31.2/#html-blocks
+_RAW_OPEN = re.compile(r"^ {0,3}<(pre|script|style|textarea)(?=[\s>]|$)", re.I)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ def _command(
 def _plain_lines(lines: list[str]) -> Iterator[tuple[int, str]]:
     """Yield (1-based number, line) of the lines that render as plain text."""
     fence: str | None = None
+    raw_end: str | None = None
     in_comment = quoted = False
     for number, raw in enumerate(lines, start=1):
         line = raw.expandtabs(4)
@@ -81,6 +86,11 @@ def _plain_lines(lines: list[str]) -> Iterator[tuple[int, str]]:
             continue
         if in_comment:
             in_comment = "-->" not in line
+            continue
+        if raw_end is None and (tag := _RAW_OPEN.match(line)):
+            raw_end = f"</{tag.group(1).lower()}>"
+        if raw_end is not None:
+            raw_end = None if raw_end in line.lower() else raw_end
             continue
 
         opened = _FENCE.match(line)
