@@ -32,6 +32,7 @@ PROMISED = [
     "(deploy to production): PRs #1, #2",
     "(rollback in production): takes out PRs #2",
     "says it was removed from production",
+    "the log only grew since the checkpoint quoted in #1's comment (size 1)",
     "All 11 steps happened as narrated",
 ]
 

@@ -170,7 +170,8 @@ def merge_recorded(scene: Scene) -> dict[str, Any]:
     )
     _expect(entry["shas"]["merge"] == sha, f"entry #{entry['index']} names {sha}")
     _expect(bool(entry["approvers"]), f"entry #{entry['index']} lists approvers")
-    comment = scene.watch.bot_comment(number, f"#{entry['index']}")
+    comment = scene.watch.bot_comment(number, f"entry **#{entry['index']}**")
+    scene.facts["checkpoint"] = _checkpoint_in(comment)
     report = _intact(scene)
     return {"number": number, "entry": entry, "comment": comment, "report": report}
 
@@ -249,10 +250,18 @@ def rollback(scene: Scene) -> dict[str, Any]:
 
 
 def verified(scene: Scene) -> dict[str, Any]:
-    """Verification of the whole log reports it intact."""
+    """Verification of the whole log reports it intact, and grown since #1."""
     scene.act("verified", git_dir=scene.watch.store().path, key=scene.stage.public_key)
     report = _intact(scene)
-    return {"report": report, "entries": scene.watch.entries()}
+    kept = scene.facts["checkpoint"]
+    grown = _intact(scene, since=kept)
+    return {
+        "report": report,
+        "grown": grown,
+        "kept_size": int(kept.splitlines()[1]),
+        "number": scene.facts["pull"],
+        "entries": scene.watch.entries(),
+    }
 
 
 def _deploy(
@@ -281,8 +290,16 @@ def _deploy(
     return {"entry": entry, "slack": slack, "comment": comment, "number": told}
 
 
-def _intact(scene: Scene) -> Any:
-    report = scene.watch.verify()
+def _checkpoint_in(comment: str) -> str:
+    """Return the checkpoint a merge comment quotes (origin, size, root, sigs)."""
+    blocks = comment.split("```")
+    quoted = [b.strip("\n") + "\n" for b in blocks[1::2] if b.count("\n") >= 3]
+    _expect(bool(quoted), "the merge comment quotes the checkpoint")
+    return quoted[0]
+
+
+def _intact(scene: Scene, since: str | None = None) -> Any:
+    report = scene.watch.verify(since)
     findings = [f.line() for f in report.findings]
     _expect(report.ok, f"the log verifies: {report.error or '; '.join(findings)}")
     return report

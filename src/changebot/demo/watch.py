@@ -155,6 +155,6 @@ class Watch:
 
         return self.until(f"an audit entry for {what}", probe)
 
-    def verify(self) -> VerifyReport:
-        """Verify the whole audit branch against the demo's public key."""
-        return verify(self.store(), [self.stage.key.public])
+    def verify(self, since: str | None = None) -> VerifyReport:
+        """Verify the audit branch against the demo's key (and a kept checkpoint)."""
+        return verify(self.store(), [self.stage.key.public], since=since)
