@@ -4,8 +4,8 @@
    signs, hashes and writes every append, 1,000 entries a commit), keep a
    branch at 2,000 entries, and pack the repository as a fetched clone is.
 2. Verify it with one job and with two, and time 20,000 bare Ed25519
-   verifications with the same library in the same run (targets: at most
-   1.3 with one job, below 1.0 with two).
+   verifications with the same library in the same run, best of three
+   rounds (targets: at most 1.3 with one job, below 1.0 with two).
 3. Time appends at entry 100 and at entry 20,000 (target ratio at most 1.5),
    and the git plumbing floor of one commit: hash-object, mktree,
    commit-tree, update-ref (target ratio at most 2).
@@ -33,6 +33,7 @@ ENTRIES = int(os.environ.get("BENCH_AUDIT_ENTRIES", "20000"))
 SMALL = ENTRIES // 10
 BATCH = min(1000, SMALL)
 APPENDS = 30
+ROUNDS = int(os.environ.get("BENCH_AUDIT_ROUNDS", "3"))
 ENV = {
     **os.environ,
     "GIT_CONFIG_GLOBAL": "/dev/null",
@@ -111,6 +112,22 @@ def bare_verifications(key: SigningKey, count: int) -> float:
     return timed(lambda: [public.verify(signature, message) for _ in range(count)])
 
 
+def verification_rounds(
+    repo: Path, key: SigningKey, keys: list[PublicKey]
+) -> tuple[float, float, float]:
+    """Return the best seconds of bare verifications, verify -j1 and verify -j2."""
+    rounds = [
+        (
+            bare_verifications(key, ENTRIES),
+            timed(lambda: verify(GitStore(repo), keys, jobs=1)),
+            timed(lambda: verify(GitStore(repo), keys, jobs=2)),
+        )
+        for _ in range(ROUNDS)
+    ]
+    bare, one, two = (min(column) for column in zip(*rounds, strict=True))
+    return bare, one, two
+
+
 def append_cost(repo: Path, key: SigningKey, tag: str) -> float:
     """Return the mean seconds of one append on the log in ``repo``."""
     log = AuditLog(GitStore(repo), key)
@@ -173,10 +190,9 @@ def main() -> None:
             )
         print(f"audit: built {ENTRIES} entries in {built:.1f} s (then packed)")
 
-        # 2. Verification against bare Ed25519.
-        bare = bare_verifications(key, ENTRIES)
-        one = timed(lambda: verify(GitStore(big), keys, jobs=1))
-        two = timed(lambda: verify(GitStore(big), keys, jobs=2))
+        # 2. Verification against bare Ed25519, best of ROUNDS rounds that
+        #    take turns, so that a burst of load elsewhere hits all three.
+        bare, one, two = verification_rounds(big, key, keys)
         print(f"  {ENTRIES} bare Ed25519 verifications: {bare:.2f} s")
         print(f"  verify, 1 job:  {one:.2f} s  ratio {one / bare:.2f} (target <= 1.3)")
         print(f"  verify, 2 jobs: {two:.2f} s  ratio {two / bare:.2f} (target < 1.0)")

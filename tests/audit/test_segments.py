@@ -83,6 +83,10 @@ def swap(a: int, b: int) -> Callable[[Path], None]:
     return change
 
 
+def garble(index: int) -> Callable[[Path], None]:
+    return lambda work: entry(work, index).write_text("not json\n")
+
+
 def stray(work: Path) -> None:
     (work / "entries" / "3" / "notes.txt").write_text("hello\n")
 
@@ -108,11 +112,20 @@ def test_the_runs_cut_the_shards_in_order() -> None:
         (delete(8), 8),
         (delete(7), 7),
         (edit(8), 8),
+        (garble(8), 8),
         (swap(7, 8), 7),
         (swap(3, 12), 3),
         (stray, None),
     ],
-    ids=["first-of-run", "last-of-run", "edit", "swap-at-cut", "swap-far", "stray"],
+    ids=[
+        "first-of-run",
+        "last-of-run",
+        "edit",
+        "garbled-first-of-run",
+        "swap-at-cut",
+        "swap-far",
+        "stray",
+    ],
 )
 def test_runs_find_what_one_process_finds(
     tmp_path: Path, change: Callable[[Path], None], index: int | None

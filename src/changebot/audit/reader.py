@@ -64,7 +64,7 @@ def decode_entry(data: bytes) -> tuple[Envelope, dict[str, Any]]:
     if sealed.payload_type != envelope.PAYLOAD_TYPE:
         raise AuditError(f"unexpected payload type {sealed.payload_type!r}")
     try:
-        entry = json.loads(sealed.payload)
+        entry = json.loads(envelope.json_text(sealed.payload))
     except ValueError as err:
         raise AuditError(f"the payload is not JSON: {err}") from err
     if not isinstance(entry, dict):

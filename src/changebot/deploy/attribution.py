@@ -41,22 +41,25 @@ def attribute(
     changes: dict[int, Entry] = {}
     pushes: dict[int, Entry] = {}
     covered: set[str] = set()
-    for sha in commits:
-        entry = ledger.change(sha) or ledger.push(sha)
+    lowered = [sha.lower() for sha in commits]
+    for sha in lowered:
+        entry = ledger.changes.get(sha) or ledger.pushes.get(sha)
         if entry is None:
             continue
-        covered.add(sha.lower())
+        covered.add(sha)
         found = changes if entry["kind"] == "change" else pushes
         found[int(entry["index"])] = entry
 
-    in_range = {sha.lower() for sha in commits}
+    in_range = set(lowered)
     merged = [c for c in changes.values() if _merged_head(c, in_range)]
-    graph = _Graph(in_range, parents or {})
-    placed = graph.merges(merged)
-    covered |= placed.covered
-    others = [c for c in merged if _merge_sha(c) not in placed.merges]
-    covered |= _branch_commits(others, ancestry)
-    unrecorded = tuple(sha for sha in commits if sha.lower() not in covered)
+    if merged:
+        placed = _Graph(in_range, parents or {}).merges(merged)
+        covered |= placed.covered
+        others = [c for c in merged if _merge_sha(c) not in placed.merges]
+        covered |= _branch_commits(others, ancestry)
+    unrecorded = tuple(
+        sha for sha, low in zip(commits, lowered, strict=True) if low not in covered
+    )
     return Attribution(_ordered(changes), _ordered(pushes), unrecorded)
 
 

@@ -189,7 +189,10 @@ def sections(text: str) -> dict[str, str]:
     found: dict[str, list[str]] = {"": []}
     current = ""
     for line in text.splitlines():
-        match = _HEADING.match(line)
+        # NOTE: every kind of heading holds "#", "*" or ":"; most lines hold
+        # none, and need no regular expression.
+        marked = "#" in line or "*" in line or ":" in line
+        match = _HEADING.match(line) if marked else None
         name = _heading(match)
         if match is None or name is None:
             found[current].append(line)
