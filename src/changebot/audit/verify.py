@@ -3,22 +3,23 @@
 The verifier streams the entries one shard at a time and keeps only the
 compact range of the tree, so its memory does not grow with the log.
 Derived files (`idempotency/`, `compact-range`) are checked against the
-entries; a disagreement is a finding like any other.
+entries; a disagreement is a finding like any other. With ``jobs > 1`` the
+shards are cut into runs that worker processes read and check alongside
+(`changebot.audit.segments`), and the verifier joins them in order.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from changebot.audit import layout
 from changebot.audit.checkpoint import SignedCheckpoint, open_note
 from changebot.audit.entry import KINDS
 from changebot.audit.envelope import Envelope
+from changebot.audit.findings import Finding, VerifyReport, report_json
 from changebot.audit.merkle import leaf_hash
 from changebot.audit.reader import StoredFile, decode_entry, shard_files, shards
 from changebot.audit.segments import (
@@ -38,81 +39,18 @@ from changebot.audit.state import TreeState, decode_state
 from changebot.errors import AuditError, ChangebotError
 from changebot.ports import AuditStore
 
+__all__ = [
+    "Finding",
+    "VerifyReport",
+    "report_json",
+    "verify",
+    "verify_run",
+    "claim_run",
+]
+
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One sign of tampering, with the entry (or file) it concerns."""
-
-    index: int | None
-    message: str
-    path: str | None = None
-
-    def line(self) -> str:
-        """Return the finding as one line of the verifier's output."""
-        where = f"entry {self.index}" if self.index is not None else self.path
-        return f"{where or 'log'}: {self.message}"
-
-
-@dataclass
-class VerifyReport:
-    """What a verification found, and what it covered."""
-
-    origin: str | None = None
-    head: str | None = None
-    size: int = 0
-    root: str | None = None
-    checkpoint_size: int | None = None
-    since_size: int | None = None
-    keys: list[str] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Tell whether the log verified with no finding."""
-        return self.error is None and not self.findings
-
-    @property
-    def exit_code(self) -> int:
-        """Return 0 (intact), 1 (tampering found) or 2 (could not verify)."""
-        if self.error is not None:
-            return 2
-        return 1 if self.findings else 0
-
-    @property
-    def covered(self) -> tuple[int, int] | None:
-        """Return the first and last entry index checked, or None if none were."""
-        return (0, self.size - 1) if self.size else None
-
-    def summary_line(self) -> str:
-        """Return the one-line summary the CLI prints last."""
-        from changebot.render import render
-
-        return render("audit/verify_summary.txt", report=self).strip()
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the report as a JSON object."""
-        return {
-            "ok": self.ok,
-            "exit_code": self.exit_code,
-            "origin": self.origin,
-            "head": self.head,
-            "size": self.size,
-            "covered": list(self.covered) if self.covered else None,
-            "root": self.root,
-            "checkpoint_size": self.checkpoint_size,
-            "since_size": self.since_size,
-            "keys": self.keys,
-            "error": self.error,
-            "findings": [
-                {"index": f.index, "path": f.path, "message": f.message}
-                for f in self.findings
-            ],
-        }
 
 
 def verify(
@@ -600,8 +538,3 @@ def _verifies(
     return any(
         k is not None and k.keyid == keyid and k.verify(sig, message) for k in keys
     )
-
-
-def report_json(report: VerifyReport) -> str:
-    """Return the report as indented JSON text."""
-    return json.dumps(report.to_json(), indent=2)
