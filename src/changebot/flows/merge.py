@@ -59,7 +59,8 @@ def record_merge(ctx: Context, repo: str, number: int) -> Recorded | None:
     )
 
     # 2-3. append the entries
-    audit = ctx.audit(repo, ctx.lenient_policy(repo, merged.base_ref))
+    # NOTE: the judging policy, or the default one when the base's is invalid.
+    audit = ctx.audit(repo, judgement.config)
     method = merge_method(ctx, judgement.facts, merged)
     fields = change_fields(judgement, merged, method, bypassed)
     fields["commits"] = landed_commits(ctx, judgement.facts, merged, method)
