@@ -27,7 +27,7 @@ def api_entries() -> Response:
     )
 
 
-@blueprint.get("/api/entries/<owner>/<name>/<int:index>")
+@blueprint.get("/api/entries/<owner>/<name>/<int(max=9223372036854775807):index>")
 def api_entry(owner: str, name: str, index: int) -> Response:
     """Return one entry with its proof, findings, links and related entries."""
     reader = guard.reader()

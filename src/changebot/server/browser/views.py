@@ -35,7 +35,7 @@ def entries() -> Response:
     )
 
 
-@blueprint.get("/entries/<owner>/<name>/<int:index>")
+@blueprint.get("/entries/<owner>/<name>/<int(max=9223372036854775807):index>")
 def entry(owner: str, name: str, index: int) -> Response:
     """Show one entry with its signatures, proof and related entries."""
     reader = guard.reader()
