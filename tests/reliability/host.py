@@ -12,8 +12,11 @@ import hmac
 import json
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import requests
 from flows.apphost import RATIONALE, AppHost
 
 from changebot.compose import build
@@ -25,9 +28,11 @@ __all__ = [
     "RATIONALE",
     "REPO",
     "AppHost",
+    "browser",
     "promises_kept",
     "rebuild",
     "resign",
+    "sign_in",
     "signed_post",
 ]
 
@@ -77,3 +82,38 @@ def promises_kept(host: AppHost, repo: str = REPO) -> list[dict[str, Any]]:
     for number in {c.number for c in host.simulator.repo(repo).comments.values()}:
         assert len(host.summary_comments(repo, number)) <= 1, number
     return entries
+
+
+def browser(host: AppHost, tmp_path: Path, repo: str = REPO) -> Any:
+    """Return a test client of the audit browser over ``repo``'s indexed log."""
+    from flask import Flask
+
+    from changebot.index import Indexer
+    from changebot.index.refresh import refresh
+    from changebot.server.browser import BrowserConfig, register_browser
+
+    index = tmp_path / "index.sqlite3"
+    refresh(Indexer(index), repo, host.store(repo), [host.key.public])
+    simulator = host.simulator
+    config = BrowserConfig(
+        index_path=index,
+        sessions_path=tmp_path / "sessions.sqlite3",
+        client_id=simulator.app["client_id"],
+        client_secret=simulator.app["client_secret"],
+        github_web=simulator.base_url,
+        github_api=simulator.base_url,
+        secure_cookies=False,
+    )
+    app = Flask("reliability-browser")
+    register_browser(app, config)
+    return app.test_client()
+
+
+def sign_in(client: Any, login: str) -> None:
+    """Go through the OAuth web flow as ``login``, as a browser would."""
+    start = client.get("/audit/login?next=/audit/")
+    authorize = requests.get(
+        start.headers["Location"] + f"&login={login}", allow_redirects=False, timeout=10
+    )
+    callback = urlsplit(authorize.headers["Location"])
+    assert client.get(f"{callback.path}?{callback.query}").status_code == 302

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-import requests
 
 from changebot.adapters.slack import SentNotices, SlackNotifier
-from reliability.host import RATIONALE, REPO, AppHost, promises_kept
+from reliability.host import RATIONALE, REPO, AppHost, browser, promises_kept, sign_in
 from reliability.slackroom import slack_room
 
 pytestmark = pytest.mark.e2e
@@ -105,42 +102,8 @@ def test_slack_notices_ping_nobody_and_link_nowhere(app_host, merged, room):
         assert "<https://evil" not in text
 
 
-def _browser(app_host, tmp_path) -> Any:
-    from flask import Flask
-
-    from changebot.index import Indexer
-    from changebot.index.refresh import refresh
-    from changebot.server.browser import BrowserConfig, register_browser
-
-    index = tmp_path / "index.sqlite3"
-    refresh(Indexer(index), REPO, app_host.store(REPO), [app_host.key.public])
-    simulator = app_host.simulator
-    config = BrowserConfig(
-        index_path=index,
-        sessions_path=tmp_path / "sessions.sqlite3",
-        client_id=simulator.app["client_id"],
-        client_secret=simulator.app["client_secret"],
-        github_web=simulator.base_url,
-        github_api=simulator.base_url,
-        secure_cookies=False,
-    )
-    app = Flask("reliability-browser")
-    register_browser(app, config)
-    return app.test_client()
-
-
-def sign_in(client: Any, login: str) -> None:
-    """Go through the OAuth web flow as ``login``, as a browser would."""
-    start = client.get("/audit/login?next=/audit/")
-    authorize = requests.get(
-        start.headers["Location"] + f"&login={login}", allow_redirects=False, timeout=10
-    )
-    callback = urlsplit(authorize.headers["Location"])
-    assert client.get(f"{callback.path}?{callback.query}").status_code == 302
-
-
 def test_the_audit_browser_shows_the_entry_inert(app_host, merged, tmp_path):
-    client = _browser(app_host, tmp_path)
+    client = browser(app_host, tmp_path)
     sign_in(client, "admin")
     [change] = app_host.entries(REPO, "change")
     pages = [

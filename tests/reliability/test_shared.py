@@ -61,7 +61,7 @@ def redis_server(tmp_path) -> Iterator[RedisServer]:
 
 @pytest.mark.redis
 def test_a_redis_restart_loses_no_job_and_no_merge(simulator, tmp_path, redis_server):
-    from conftest import seed
+    from seeding import seed
 
     app_host = rebuild(AppHost(simulator, tmp_path / "app"), redis_url=redis_server.url)
     infra = seed(simulator)
