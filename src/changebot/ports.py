@@ -214,6 +214,10 @@ class Forge(Protocol):
         """Ask GitHub to deliver a webhook again."""
         ...
 
+    def installed_repos(self) -> list[str]:
+        """Return the repositories the App is installed on (none for a token)."""
+        ...
+
 
 # --- notices ----------------------------------------------------------------
 
