@@ -102,6 +102,7 @@ def test_the_manifest_asks_for_the_least_changebot_needs(fresh: Any) -> None:
     assert not {"statuses", "actions", "secrets", "workflows"} & set(permissions)
     assert set(manifest["default_events"]) == {
         "branch_protection_rule",
+        "deployment_protection_rule",
         "deployment_status",
         "issue_comment",
         "member",

@@ -68,6 +68,7 @@ PERMISSIONS = {
 }
 EVENTS = [
     "branch_protection_rule",
+    "deployment_protection_rule",
     "deployment_status",
     "issue_comment",
     "member",
