@@ -91,6 +91,12 @@ def stray(work: Path) -> None:
     (work / "entries" / "3" / "notes.txt").write_text("hello\n")
 
 
+def stray_idempotency(work: Path) -> None:
+    (work / "idempotency" / "notes.txt").write_text("hello\n")
+    (work / "idempotency" / "zz").mkdir()
+    (work / "idempotency" / "zz" / "more.txt").write_text("hello\n")
+
+
 def findings(repo: Path, key: SigningKey, jobs: int, **options: str) -> list[str]:
     report = verify(GitStore(repo), [key.public], jobs=jobs, **options)  # type: ignore[arg-type]
     assert report.error is None
@@ -116,6 +122,7 @@ def test_the_runs_cut_the_shards_in_order() -> None:
         (swap(7, 8), 7),
         (swap(3, 12), 3),
         (stray, None),
+        (stray_idempotency, None),
     ],
     ids=[
         "first-of-run",
@@ -125,6 +132,7 @@ def test_the_runs_cut_the_shards_in_order() -> None:
         "swap-at-cut",
         "swap-far",
         "stray",
+        "stray-idempotency",
     ],
 )
 def test_runs_find_what_one_process_finds(

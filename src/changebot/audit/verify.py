@@ -11,8 +11,9 @@ shards are cut into runs that worker processes read and check alongside
 from __future__ import annotations
 
 import base64
+import itertools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from changebot.audit import layout
@@ -370,11 +371,10 @@ class _Run:
 
     def _claim(self, head: str, paths: list[str]) -> None:
         """Match the idempotency files under ``paths`` with the entries."""
-        for top in paths:
-            for path, data in self.store.walk(head, top):
-                problem = self.spill.claim(path, data, self.state.size)
-                if problem is not None:
-                    self.find(problem[0], problem[1], path)
+        for path, data in walk_each(self.store, head, paths):
+            problem = self.spill.claim(path, data, self.state.size)
+            if problem is not None:
+                self.find(problem[0], problem[1], path)
 
     def _claim_in_runs(self, head: str, workers: Workers) -> None:
         names = self.store.list(head, layout.IDEMPOTENCY)
@@ -512,12 +512,22 @@ def claim_run(task: ClaimTask) -> list[Finding]:
     spill = IdempotencySpill(task.spill_fd)
     spill.cover(task.recorded)
     findings = []
-    for top in task.paths:
-        for path, data in task.store.walk(task.head, top):
-            problem = spill.claim(path, data, task.size)
-            if problem is not None:
-                findings.append(Finding(problem[0], problem[1], path))
+    for path, data in walk_each(task.store, task.head, task.paths):
+        problem = spill.claim(path, data, task.size)
+        if problem is not None:
+            findings.append(Finding(problem[0], problem[1], path))
     return findings
+
+
+def walk_each(
+    store: AuditStore, head: str, paths: list[str]
+) -> Iterator[tuple[str, bytes]]:
+    """Walk several directories: in one stream when the store can, else each."""
+    each = getattr(store, "walk_each", None)
+    if each is not None:
+        walked: Iterator[tuple[str, bytes]] = each(head, paths)
+        return walked
+    return itertools.chain.from_iterable(store.walk(head, path) for path in paths)
 
 
 def _malformed(entry: dict[str, Any]) -> str:
