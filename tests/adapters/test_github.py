@@ -514,3 +514,34 @@ def test_permission_prefers_the_finer_role_name(forge):
 
     assert forge.permission("octo/infra", "Bob") == "maintain"
     assert forge.permission("octo/infra", "ghost") == "none"
+
+
+@responses.activate
+def test_a_fresh_check_run_is_created_without_a_lookup(forge):
+    responses.post(f"{REPO}/check-runs", status=201, json={"id": 56})
+
+    run_id = forge.set_check_run("octo/infra", report(), fresh=True)
+
+    assert run_id == 56
+    assert [c.request.method for c in responses.calls] == ["POST"]
+
+
+@responses.activate
+def test_a_known_check_run_is_updated_without_a_lookup(forge):
+    responses.patch(f"{REPO}/check-runs/31", json={"id": 31})
+
+    run_id = forge.set_check_run("octo/infra", report(), 31)
+
+    assert run_id == 31
+    assert [c.request.method for c in responses.calls] == ["PATCH"]
+
+
+@responses.activate
+def test_a_known_check_run_that_vanished_is_made_again(forge):
+    responses.patch(f"{REPO}/check-runs/31", status=404, json={"message": "Not Found"})
+    responses.post(f"{REPO}/check-runs", status=201, json={"id": 57})
+
+    run_id = forge.set_check_run("octo/infra", report(), 31)
+
+    assert run_id == 57
+    assert [c.request.method for c in responses.calls] == ["PATCH", "POST"]

@@ -324,22 +324,43 @@ class GitHubForge:
 
     # --- the check run and the comment ---------------------------------------
 
-    def set_check_run(self, repo: str, report: CheckReport) -> None:
+    def set_check_run(
+        self,
+        repo: str,
+        report: CheckReport,
+        run_id: int | None = None,
+        *,
+        fresh: bool = False,
+    ) -> int:
         """Create or update the `changebot` check run on ``report.head_sha``.
 
-        GitHub takes 50 annotations per request: the rest follow in updates.
+        ``run_id`` names the run when the caller knows it; ``fresh`` says
+        the caller knows changebot made none on this SHA yet, so it is
+        created without a lookup. Otherwise the run is looked up first, as
+        GitHub would keep a second run of the same name beside the first.
+        Return the run's id. GitHub takes 50 annotations per request: the
+        rest follow in updates.
         """
         batches = facts.batches(report.annotations, facts.ANNOTATIONS_PER_REQUEST)
         first, rest = (batches[0], batches[1:]) if batches else ((), [])
-        run_id = self._write_check_run(repo, report, _check_body(report, first))
+        body = _check_body(report, first)
+        run_id = self._write_check_run(repo, report, body, run_id, fresh)
         for batch in rest:
             self._update_check_run(repo, run_id, {"output": _output(report, batch)})
+        return run_id
 
     def _write_check_run(
-        self, repo: str, report: CheckReport, body: dict[str, Any]
+        self,
+        repo: str,
+        report: CheckReport,
+        body: dict[str, Any],
+        run_id: int | None,
+        fresh: bool,
     ) -> int:
         key = (repo, report.head_sha)
-        run_id = self._check_runs.get(key) or self._find_check_run(repo, report)
+        run_id = run_id or self._check_runs.get(key)
+        if run_id is None and not fresh:
+            run_id = self._find_check_run(repo, report)
         if run_id is not None:
             try:
                 self._update_check_run(repo, run_id, body)
