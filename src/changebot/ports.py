@@ -155,8 +155,20 @@ class Forge(Protocol):
         """Return the repository's default branch name."""
         ...
 
-    def set_check_run(self, repo: str, report: CheckReport) -> None:
-        """Create or update the `changebot` check run on ``report.head_sha``."""
+    def set_check_run(
+        self,
+        repo: str,
+        report: CheckReport,
+        run_id: int | None = None,
+        *,
+        fresh: bool = False,
+    ) -> int:
+        """Create or update the `changebot` check run on ``report.head_sha``.
+
+        ``run_id`` names the run when the caller knows it; ``fresh`` says the
+        caller knows changebot made none on that SHA yet (no lookup needed).
+        Return the run's id.
+        """
         ...
 
     def upsert_comment(self, repo: str, number: int, marker: str, body: str) -> None:
