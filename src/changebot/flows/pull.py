@@ -81,13 +81,24 @@ def evaluate_pull(ctx: Context, repo: str, number: int) -> Judgement:
 
 
 def _check_run(ctx: Context, judgement: Judgement) -> None:
-    """Set the check run, unless it already says exactly this."""
+    """Set the check run, unless it already says exactly this.
+
+    The ledger keeps the run's id by head SHA, so that no worker looks it up
+    on GitHub, nor makes a second run of the same name on that SHA.
+    """
     facts = judgement.facts
     key = f"check.{facts.repo.lower()}#{facts.number}"
     said = _digest(repr(judgement.report))
     if _noted(ctx, key) == said:
         return
-    ctx.forge.set_check_run(facts.repo, judgement.report)
+    run_key = f"checkrun.{facts.repo.lower()}@{facts.head_sha}"
+    known = _noted(ctx, run_key)
+    fresh = ctx.ledger is not None and known is None
+    if fresh:
+        _note(ctx, run_key, "pending")  # a crash before the id is noted: look up
+    run_id = int(known) if known and known.isdigit() else None
+    run_id = ctx.forge.set_check_run(facts.repo, judgement.report, run_id, fresh=fresh)
+    _note(ctx, run_key, str(run_id))
     _note(ctx, key, said)
 
 
