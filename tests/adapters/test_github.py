@@ -545,3 +545,88 @@ def test_a_known_check_run_that_vanished_is_made_again(forge):
 
     assert run_id == 57
     assert [c.request.method for c in responses.calls] == ["PATCH", "POST"]
+
+
+# --- a small PR in one compare --------------------------------------------------
+
+COMPARE = f"{REPO}/compare/{BASE_SHA}...{HEAD}"
+
+
+def seed_small_pull(files: int, commits: int) -> None:
+    """Register a PR that says how many files and commits it has."""
+    responses.get(
+        f"{REPO}/pulls/7",
+        json={
+            "number": 7,
+            "user": {"login": "alice"},
+            "base": {"ref": "main", "sha": BASE_SHA},
+            "head": {"ref": "grow", "sha": HEAD},
+            "changed_files": files,
+            "commits": commits,
+        },
+    )
+    page(f"{REPO}/pulls/7/reviews", [], 1, 1)
+    responses.get(f"{REPO}/contents/.github/CODEOWNERS", json=contents("* @a"))
+
+
+def compared(files: int, commits: int) -> dict[str, object]:
+    return {
+        "status": "ahead",
+        "total_commits": commits,
+        "files": [
+            {"filename": f"infra/f{i}.tf", "status": "added", "patch": "@@ +1 @@"}
+            for i in range(files)
+        ],
+        "commits": [
+            {"sha": f"{i:040}", "commit": {"message": "m", "tree": {"sha": "t" * 40}}}
+            for i in range(commits)
+        ],
+    }
+
+
+@responses.activate
+def test_a_small_pull_reads_files_and_commits_in_one_compare(forge):
+    seed_small_pull(files=40, commits=3)
+    responses.get(
+        COMPARE,
+        match=[matchers.query_param_matcher({"per_page": "100"})],
+        json=compared(40, 3),
+    )
+
+    facts = forge.pull("octo/infra", 7)
+    again = forge.pull("octo/infra", 7)
+
+    assert [f.path for f in facts.files][:2] == ["infra/f0.tf", "infra/f1.tf"]
+    assert len(facts.files) == len(again.files) == 40
+    assert len(facts.commits) == len(again.commits) == 3
+    paths = [c.request.path_url.split("?")[0] for c in responses.calls]
+    assert "/api/v3/repos/octo/infra/pulls/7/files" not in paths
+    assert sum("/compare/" in p for p in paths) == 1
+
+
+@responses.activate
+def test_a_compare_that_disagrees_with_the_pull_gives_way_to_the_listings(forge):
+    seed_small_pull(files=2, commits=1)
+    responses.get(COMPARE, json=compared(5, 1))
+    page(f"{REPO}/pulls/7/files", [{"filename": "a"}, {"filename": "b"}], 1, 1)
+    page(f"{REPO}/pulls/7/commits", compared(0, 1)["commits"], 1, 1)
+
+    facts = forge.pull("octo/infra", 7)
+
+    assert [f.path for f in facts.files] == ["a", "b"]
+    assert len(facts.commits) == 1
+
+
+@responses.activate
+def test_a_pull_of_over_100_commits_is_listed_not_compared(forge):
+    seed_small_pull(files=2, commits=101)
+    page(f"{REPO}/pulls/7/files", [{"filename": "a"}, {"filename": "b"}], 1, 1)
+    commits = compared(0, 101)["commits"]
+    assert isinstance(commits, list)
+    page(f"{REPO}/pulls/7/commits", commits[:100], 1, 2)
+    page(f"{REPO}/pulls/7/commits", commits[100:], 2, 2)
+
+    facts = forge.pull("octo/infra", 7)
+
+    assert len(facts.commits) == 101
+    assert not any("/compare/" in c.request.path_url for c in responses.calls)

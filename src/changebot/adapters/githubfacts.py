@@ -32,6 +32,8 @@ Json = Mapping[str, Any]
 
 #: GitHub lists at most this many files of a pull request.
 FILES_LIMIT = 3000
+#: GitHub lists at most this many files of a compare.
+COMPARE_FILES_LIMIT = 300
 #: Longest check run summary or text GitHub accepts.
 CHECK_TEXT_LIMIT = 65_535
 #: Longest issue or PR comment GitHub accepts.
