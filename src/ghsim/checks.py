@@ -164,7 +164,8 @@ def list_runs(call: Call, owner: str, name: str, ref: str) -> Reply:
     """List the check runs of a commit, newest first, filtered by `check_name`."""
     repo = call.hub.repo(call, owner, name)
     sha = resolve(repo, ref)
-    runs = [r for r in reversed(repo.check_runs.values()) if r.head_sha == sha]
+    runs = call.hub.world.snapshot(repo.check_runs)[::-1]
+    runs = [r for r in runs if r.head_sha == sha]
     if call.arg("check_name"):
         runs = [r for r in runs if r.name == call.arg("check_name")]
     if call.arg("status"):

@@ -112,7 +112,8 @@ def create_deployment(call: Call, owner: str, name: str) -> Reply:
 def list_deployments(call: Call, owner: str, name: str) -> Reply:
     """List deployments newest first, filtered by sha, ref, task or environment."""
     repo = call.hub.repo(call, owner, name)
-    found = sorted(repo.deployments.values(), key=lambda d: d.id, reverse=True)
+    deployments = call.hub.world.snapshot(repo.deployments)
+    found = sorted(deployments, key=lambda d: d.id, reverse=True)
     for key in ("sha", "ref", "task", "environment"):
         wanted = call.arg(key)
         if wanted:

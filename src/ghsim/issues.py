@@ -72,7 +72,9 @@ def issue_shape(hub: Hub, repo: Repo, pull: Pull) -> dict[str, Any]:
         "comments_url": f"{api}/issues/{pull.number}/comments",
         "events_url": f"{api}/issues/{pull.number}/events",
         "html_url": f"{hub.base_url}/{repo.full_name}/pull/{pull.number}",
-        "comments": sum(1 for c in repo.comments.values() if c.number == pull.number),
+        "comments": sum(
+            1 for c in hub.world.snapshot(repo.comments) if c.number == pull.number
+        ),
         "reactions": _no_reactions(f"{api}/issues/{pull.number}/reactions"),
         "performed_via_github_app": None,
         "state_reason": None,
@@ -134,7 +136,7 @@ def list_comments(call: Call, owner: str, name: str, number: int) -> Reply:
     """List a PR's comments, oldest first."""
     repo = call.hub.repo(call, owner, name)
     find_pull(repo, number)
-    found = [c for c in repo.comments.values() if c.number == number]
+    found = [c for c in call.hub.world.snapshot(repo.comments) if c.number == number]
     return paginate(call, [comment_shape(call.hub, repo, c) for c in found])
 
 

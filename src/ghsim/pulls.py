@@ -93,7 +93,9 @@ def _stats(hub: Hub, repo: Repo, pull: Pull) -> dict[str, Any]:
         pull.state == "open"
         and repo.git.merge_trees(pull.base_sha, pull.head_sha) is not None
     )
-    comments = sum(1 for c in repo.comments.values() if c.number == pull.number)
+    comments = sum(
+        1 for c in hub.world.snapshot(repo.comments) if c.number == pull.number
+    )
     return {
         "merged": pull.merged_at is not None,
         "mergeable": mergeable if pull.state == "open" else None,
@@ -150,7 +152,7 @@ def _association(hub: Hub, repo: Repo, login: str) -> str:
         return "COLLABORATOR"
     return (
         "CONTRIBUTOR"
-        if any(p.user == login for p in repo.pulls.values() if p.merged_at)
+        if any(p.user == login for p in hub.world.snapshot(repo.pulls) if p.merged_at)
         else "NONE"
     )
 
@@ -237,7 +239,8 @@ def list_pulls(call: Call, owner: str, name: str) -> Reply:
     """List PRs filtered by state, base and head, sorted as asked."""
     repo = call.hub.repo(call, owner, name)
     state = call.arg("state", "open")
-    found = [p for p in repo.pulls.values() if state == "all" or p.state == state]
+    pulls = call.hub.world.snapshot(repo.pulls)
+    found = [p for p in pulls if state == "all" or p.state == state]
     if call.arg("base"):
         found = [p for p in found if p.base_ref == call.arg("base")]
     if call.arg("head"):
@@ -343,7 +346,7 @@ def pulls_for_commit(call: Call, owner: str, name: str, sha: str) -> Reply:
     repo = call.hub.repo(call, owner, name)
     found = [
         p
-        for p in repo.pulls.values()
+        for p in call.hub.world.snapshot(repo.pulls)
         if sha in (p.head_sha, p.merge_commit_sha)
         or (p.state == "open" and repo.git.is_ancestor(sha, p.head_sha))
     ]

@@ -142,7 +142,7 @@ def repository(
     """Return a full-repository, with `permissions` when a viewer is known."""
     api = f"{base}/repos/{repo.full_name}"
     owner = world.account(repo.owner)
-    open_count = sum(1 for p in repo.pulls.values() if p.state == "open")
+    open_count = sum(1 for p in world.snapshot(repo.pulls) if p.state == "open")
     shaped: dict[str, Any] = {
         "id": repo.id,
         "node_id": node_id("Repository", repo.id),

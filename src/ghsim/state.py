@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ghsim.gitstore import BareRepo
+
+V = TypeVar("V")
 
 PERMISSIONS = ("none", "read", "triage", "write", "maintain", "admin")
 
@@ -241,6 +244,15 @@ class World:
     def new_id(self) -> int:
         """Return a fresh id, unique across every kind of object."""
         return next(self._ids)
+
+    def snapshot(self, items: Mapping[Any, V]) -> list[V]:
+        """Return the values of ``items`` as they are, however other threads add.
+
+        NOTE: iterating a dict that another request's thread grows raises
+        "dictionary changed size during iteration": read a copy.
+        """
+        with self.lock:
+            return list(items.values())
 
     def account(self, login: str, kind: str = "User") -> Account:
         """Return the account called ``login``, bringing it into being if new."""
