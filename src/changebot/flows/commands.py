@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from changebot import metrics
 from changebot.audit import verify
 from changebot.audit.log import Appended, AuditLog
 from changebot.commands import (
@@ -315,6 +316,8 @@ def run_verify(turn: Turn, command: Command) -> str:
     """Verify the audit log and reply with its summary line and findings."""
     audit = turn.audit
     report = verify(audit.store, [audit.signer.public])
+    if not report.ok:
+        metrics.verification_failed()
     log.info(
         "audit verified on request",
         extra={"repo": turn.comment.repo, "exit": report.exit_code},
