@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from changebot import metrics
 from changebot.audit.signing import PublicKey
 from changebot.audit.verify import VerifyReport, verify
 from changebot.index.build import Finding, Indexer, Verification
@@ -68,8 +69,10 @@ def refresh(
     if result is None:
         result = _full(indexer, name, store, trusted, rebuild)
 
-    # 5. record the outcome for every page to show
+    # 5. record the outcome for every page to show, and count a failure
     indexer.record(name, result)
+    if not result.ok:
+        metrics.verification_failed()
     log.info(
         "audit log refreshed",
         extra={"log": name, "ok": result.ok, "findings": len(result.findings)},
