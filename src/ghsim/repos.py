@@ -196,10 +196,15 @@ def commit_files(
     message: str,
     login: str,
 ) -> str:
-    """Commit ``files`` (None deletes) on top of ``branch`` and push it."""
+    """Commit ``files`` (None deletes) on top of ``branch`` and push it.
+
+    The first commit of a repository (or of its default branch, when only
+    orphan branches exist) starts the branch, as GitHub does.
+    """
     ref = f"refs/heads/{branch}"
     parent = repo.git.resolve(ref)
-    if parent is None and repo.git.refs("refs/heads/"):
+    first = branch == repo.default_branch or not repo.git.refs("refs/heads/")
+    if parent is None and not first:
         raise ApiError(404, f"Branch {branch} not found")
     base_tree = repo.git.commit(parent).tree if parent else None
     entries = [
