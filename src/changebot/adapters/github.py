@@ -8,7 +8,8 @@ tests cannot see it.
 
 Reading a PR costs three calls (the PR, one compare for its files and
 commits, its reviews; two listings more for a PR of over 100 commits or 300
-files) plus one to three for CODEOWNERS. Files at a commit SHA and compares
+files) plus one to three for CODEOWNERS (`changebot.adapters.githubowners`;
+usually one at a later base commit). Files at a commit SHA and compares
 of two SHAs are cached, as are the ids of the check run and of the summary
 comment, so a re-evaluation costs less.
 
@@ -34,6 +35,8 @@ from changebot.adapters import githubfacts as facts
 from changebot.adapters.githubauth import DEFAULT_BASE_URL, AppAuth, TokenAuth
 from changebot.adapters.githubcache import ShaCache
 from changebot.adapters.githubfacts import split
+from changebot.adapters.githubowners import LOCATIONS as CODEOWNERS_PATHS
+from changebot.adapters.githubowners import CodeownersFinder, Found, Listing
 from changebot.adapters.githubretry import RetryPolicy
 from changebot.adapters.githubtransport import (
     Answer,
@@ -132,8 +135,6 @@ class RequesterSend:
 
 
 CHECK_NAME = "changebot"
-#: Where GitHub looks for CODEOWNERS, in its order.
-CODEOWNERS_PATHS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 PAGE_SIZE = 100
 PAGE = {"per_page": PAGE_SIZE}
 
@@ -166,6 +167,7 @@ class GitHubForge:
         self._check_runs: ShaCache[int] = ShaCache()
         self._comments: ShaCache[int] = ShaCache()
         self._compares: ShaCache[tuple[list[Any], list[Any]]] = ShaCache(256)
+        self._owners = CodeownersFinder(_OwnersReads(self))
 
     @classmethod
     def for_app(
@@ -289,6 +291,8 @@ class GitHubForge:
 
     def codeowners(self, repo: str, ref: str) -> str | None:
         """Return the CODEOWNERS text GitHub would use at ``ref``, or None."""
+        if _SHA.fullmatch(ref):
+            return self._owners.find(repo, ref)
         for path in CODEOWNERS_PATHS:
             text = self.file_at(repo, ref, path)
             if text is not None:
@@ -658,6 +662,52 @@ class GitHubForge:
             "/app/hook/deliveries/{delivery_id}/attempts",
             {"delivery_id": delivery_id},
         )
+
+
+class _OwnersReads:
+    """The reads `CodeownersFinder` makes, over GitHub's contents and git APIs."""
+
+    def __init__(self, forge: GitHubForge) -> None:
+        self._forge = forge
+
+    def probe(self, repo: str, commit: str, path: str) -> Found | None:
+        """Return a file's blob SHA and text at ``commit``, or None."""
+        try:
+            answer = self._forge.call(
+                repo,
+                "GET",
+                "/repos/{owner}/{repo}/contents/{path}",
+                {"path": path},
+                query={"ref": commit},
+            )
+        except NotFound:
+            return None
+        raw = self._forge.content(repo, answer.data)
+        if raw is None:
+            return None
+        return str(answer.data["sha"]), raw.decode("utf-8", errors="replace")
+
+    def root(self, repo: str, commit: str) -> Listing:
+        """Return the entries of ``commit``'s root tree by name."""
+        answer = self._forge.call(
+            repo,
+            "GET",
+            "/repos/{owner}/{repo}/git/trees/{tree_sha}",
+            {"tree_sha": commit},
+        )
+        entries = answer.data.get("tree") or []
+        return {e["path"]: (str(e["type"]), str(e["sha"])) for e in entries}
+
+    def blob_text(self, repo: str, blob: str) -> str:
+        """Return a blob's text."""
+        answer = self._forge.call(
+            repo,
+            "GET",
+            "/repos/{owner}/{repo}/git/blobs/{file_sha}",
+            {"file_sha": blob},
+        )
+        raw = base64.b64decode(answer.data["content"])
+        return raw.decode("utf-8", errors="replace")
 
 
 def _with_repo(
