@@ -164,7 +164,11 @@ def list_commits(call: Call, owner: str, name: str) -> Reply:
 
 @route("GET", "/repos/<owner>/<name>/compare/<path:basehead>")
 def compare(call: Call, owner: str, name: str, basehead: str) -> Reply:
-    """Compare two commits: status, counts, commits (paged, 250 most) and files."""
+    """Compare two commits: status, counts, commits and files, as GitHub pages them.
+
+    Unpaged, the commits are the latest 250; paged, 100 at most a page. The
+    files (300 at most) come with every page.
+    """
     repo = call.hub.repo(call, owner, name)
     if "..." not in basehead:
         raise not_found()
@@ -173,7 +177,11 @@ def compare(call: Call, owner: str, name: str, basehead: str) -> Reply:
     ahead, behind = repo.git.ahead_behind(base, head)
     merge_base = repo.git.merge_base(base, head) or base
     listed = repo.git.log(["--reverse", f"{merge_base}..{head}"])
-    page = paginate(call, listed, per_page_max=COMPARE_COMMITS_MAX)
+    if call.arg("per_page") is None and call.arg("page") is None:
+        # NOTE: unpaged, GitHub answers the latest 250 commits in one piece.
+        page = Reply(200, listed[-COMPARE_COMMITS_MAX:])
+    else:
+        page = paginate(call, listed)
     changes = repo.git.diff(merge_base, head)[:COMPARE_FILES_MAX]
     web = f"{call.hub.base_url}/{repo.full_name}/compare/{basehead}"
     page.body = {

@@ -166,3 +166,28 @@ def test_compare_pages_its_commits(seeded_repo: SeededRepo) -> None:
     assert [c["sha"] for c in second.json()["commits"]] == shas[2:]
     assert first.json()["total_commits"] == 3
     assert "next" not in second.links
+
+
+def test_an_unpaged_compare_answers_its_latest_250_commits_at_once(
+    seeded_repo: SeededRepo,
+) -> None:
+    main = seeded_repo.head()
+    tree = seeded_repo.call(None, "GET", f"git/commits/{main}")["tree"]["sha"]
+    parent = main
+    for n in range(255):
+        body = {"message": f"step {n}", "tree": tree, "parents": [parent]}
+        parent = seeded_repo.call("dev", "POST", "git/commits", json=body)["sha"]
+    seeded_repo.call(
+        "dev", "POST", "git/refs", json={"ref": "refs/heads/long", "sha": parent}
+    )
+
+    answer = seeded_repo.client().get(seeded_repo.api("compare/main...long"))
+    paged = seeded_repo.client().get(
+        seeded_repo.api("compare/main...long"), params={"per_page": 250}
+    )
+
+    commits = answer.json()["commits"]
+    assert (len(commits), commits[-1]["sha"]) == (250, parent)
+    assert answer.json()["total_commits"] == 255
+    assert "next" not in answer.links
+    assert len(paged.json()["commits"]) == 100
