@@ -52,11 +52,12 @@ def _in_order(files: list[StoredFile]) -> list[StoredFile]:
 
 def shard_groups(
     store: AuditStore, commit: str, listed: Sequence[tuple[int | None, str]]
-) -> Iterator[list[StoredFile]]:
+) -> Iterator[Iterator[StoredFile]]:
     """Yield the files of each of the ``listed`` shards that has any, as `shard_files`.
 
     One stream reads them all (where the store can), so that no shard waits
-    for a reader of its own to start.
+    for a reader of its own to start. Each shard's files are let go as they
+    are read, so memory holds one shard however the caller loops.
     """
     numbers = {name: shard for shard, name in listed}
     paths = [f"{layout.ENTRIES}/{name}" for _, name in listed]
@@ -65,12 +66,18 @@ def shard_groups(
     for path, data in walk_each(store, commit, paths):
         name = path.split("/")[1]
         if name != current and group:
-            yield _in_order(group)
+            yield _drained(_in_order(group))
             group = []
         current = name
         group.append(StoredFile(path, _index_of(path, numbers.get(name)), data))
     if group:
-        yield _in_order(group)
+        yield _drained(_in_order(group))
+
+
+def _drained(files: list[StoredFile]) -> Iterator[StoredFile]:
+    files.reverse()
+    while files:
+        yield files.pop()
 
 
 def walk_each(
