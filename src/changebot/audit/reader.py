@@ -5,9 +5,8 @@ Memory holds one shard (at most 1,000 envelopes), however long the log is.
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,52 +42,7 @@ def shard_files(
     files = []
     for path, data in store.walk(commit, f"{layout.ENTRIES}/{name}"):
         files.append(StoredFile(path, _index_of(path, shard), data))
-    return _in_order(files)
-
-
-def _in_order(files: list[StoredFile]) -> list[StoredFile]:
     return sorted(files, key=lambda f: (f.index is None, f.index or 0, f.path))
-
-
-def shard_groups(
-    store: AuditStore, commit: str, listed: Sequence[tuple[int | None, str]]
-) -> Iterator[Iterator[StoredFile]]:
-    """Yield the files of each of the ``listed`` shards that has any, as `shard_files`.
-
-    One stream reads them all (where the store can), so that no shard waits
-    for a reader of its own to start. Each shard's files are let go as they
-    are read, so memory holds one shard however the caller loops.
-    """
-    numbers = {name: shard for shard, name in listed}
-    paths = [f"{layout.ENTRIES}/{name}" for _, name in listed]
-    group: list[StoredFile] = []
-    current: str | None = None
-    for path, data in walk_each(store, commit, paths):
-        name = path.split("/")[1]
-        if name != current and group:
-            yield _drained(_in_order(group))
-            group = []
-        current = name
-        group.append(StoredFile(path, _index_of(path, numbers.get(name)), data))
-    if group:
-        yield _drained(_in_order(group))
-
-
-def _drained(files: list[StoredFile]) -> Iterator[StoredFile]:
-    files.reverse()
-    while files:
-        yield files.pop()
-
-
-def walk_each(
-    store: AuditStore, commit: str, paths: list[str]
-) -> Iterator[tuple[str, bytes]]:
-    """Walk several directories: in one stream when the store can, else each."""
-    each = getattr(store, "walk_each", None)
-    if each is not None:
-        walked: Iterator[tuple[str, bytes]] = each(commit, paths)
-        return walked
-    return itertools.chain.from_iterable(store.walk(commit, path) for path in paths)
 
 
 def stored_files(
@@ -96,13 +50,10 @@ def stored_files(
 ) -> Iterator[StoredFile]:
     """Yield every file under `entries/`, shard by shard, from entry ``start``."""
     first = layout.shard_of(start)
-    listed = [
-        (shard, name)
-        for shard, name in shards(store, commit)
-        if shard is None or shard >= first
-    ]
-    for group in shard_groups(store, commit, listed):
-        for stored in group:
+    for shard, name in shards(store, commit):
+        if shard is not None and shard < first:
+            continue
+        for stored in shard_files(store, commit, shard, name):
             if stored.index is None or stored.index >= start:
                 yield stored
 

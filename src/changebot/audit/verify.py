@@ -11,8 +11,9 @@ shards are cut into runs that worker processes read and check alongside
 from __future__ import annotations
 
 import base64
+import itertools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from changebot.audit import layout
@@ -21,13 +22,7 @@ from changebot.audit.entry import KINDS
 from changebot.audit.envelope import Envelope
 from changebot.audit.findings import Finding, VerifyReport, report_json
 from changebot.audit.merkle import leaf_hash
-from changebot.audit.reader import (
-    StoredFile,
-    decode_entry,
-    shard_groups,
-    shards,
-    walk_each,
-)
+from changebot.audit.reader import StoredFile, decode_entry, shard_files, shards
 from changebot.audit.segments import (
     ClaimTask,
     LeafSink,
@@ -209,8 +204,10 @@ class _Run:
 
     def shards(self, head: str, listed: list[Shard], total: int = 0) -> None:
         """Check the entry files of ``listed`` shards, in order."""
-        for group in shard_groups(self.store, head, listed):
-            for stored in group:
+        # NOTE: one `git cat-file` a shard: a stream across shards would read
+        # ahead into the next shard, and memory must stay flat.
+        for shard, name in listed:
+            for stored in shard_files(self.store, head, shard, name):
                 self._stored(stored)
             if self.progress is not None and self.expected is not None:
                 self.progress(self.expected, max(total, self.expected))
@@ -522,6 +519,17 @@ def claim_run(task: ClaimTask) -> list[Finding]:
         if problem is not None:
             findings.append(Finding(problem[0], problem[1], path))
     return findings
+
+
+def walk_each(
+    store: AuditStore, head: str, paths: list[str]
+) -> Iterator[tuple[str, bytes]]:
+    """Walk several directories: in one stream when the store can, else each."""
+    each = getattr(store, "walk_each", None)
+    if each is not None:
+        walked: Iterator[tuple[str, bytes]] = each(head, paths)
+        return walked
+    return itertools.chain.from_iterable(store.walk(head, path) for path in paths)
 
 
 def _malformed(entry: dict[str, Any]) -> str:
