@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
+import secrets
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -209,7 +210,7 @@ class GitDataStore:
             "POST",
             "/repos/{owner}/{repo}/git/commits",
             body={
-                "message": message,
+                "message": _with_writer(message),
                 "tree": tree["sha"],
                 "parents": [parent] if parent else [],
             },
@@ -287,3 +288,16 @@ def _host(base_url: str) -> str:
     """Name the GitHub host for an API URL (`api.github.com` -> `github.com`)."""
     netloc = urlsplit(base_url).netloc
     return netloc.removeprefix("api.")
+
+
+def _with_writer(message: str) -> str:
+    """Mark a commit with a nonce of the writer that made it.
+
+    NOTE: GitHub's ref update takes no expected old value: it accepts any
+    fast-forward, including a move to the commit the branch is already at.
+    Two writers that build the same entry in the same second (signatures are
+    deterministic) would make the same commit, and both would see their
+    update accepted. The nonce makes every writer's commit its own, so the
+    fast-forward check alone decides who won.
+    """
+    return f"{message.rstrip()}\n\nWriter: {secrets.token_hex(8)}\n"
