@@ -11,21 +11,9 @@ from __future__ import annotations
 import base64
 
 import pytest
-from flows.apphost import RATIONALE, AppHost
+from flows.apphost import RATIONALE
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def app_host(simulator, tmp_path):
-    return AppHost(simulator, tmp_path / "app")
-
-
-@pytest.fixture
-def infra(app_host, seeded_repo):
-    """Return ``acme/infra``, seeded before the App listens (installed later)."""
-    app_host.listen()
-    return seeded_repo
 
 
 REPO = "acme/infra"

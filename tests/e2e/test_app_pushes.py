@@ -15,18 +15,6 @@ from flows.apphost import AppHost
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def app_host(simulator, tmp_path):
-    return AppHost(simulator, tmp_path / "app")
-
-
-@pytest.fixture
-def infra(app_host, seeded_repo):
-    """Return ``acme/infra``, seeded before the App listens (installed later)."""
-    app_host.listen()
-    return seeded_repo
-
-
 REPO = "acme/infra"
 
 

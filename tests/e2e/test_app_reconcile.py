@@ -10,24 +10,13 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from flows.apphost import RATIONALE, AppHost
+from flows.apphost import RATIONALE
 
 from changebot.cli import main
 
 pytestmark = pytest.mark.e2e
 
 REPO = "acme/infra"
-
-
-@pytest.fixture
-def app_host(simulator, tmp_path):
-    return AppHost(simulator, tmp_path / "app")
-
-
-@pytest.fixture
-def infra(app_host, seeded_repo):
-    app_host.listen()
-    return seeded_repo
 
 
 @pytest.fixture

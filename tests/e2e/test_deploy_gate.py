@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from flows.apphost import RATIONALE, AppHost
+from flows.apphost import RATIONALE
 from seeding import SEED_FILES
 
 pytestmark = pytest.mark.e2e
@@ -19,11 +19,6 @@ REPO = "acme/infra"
 PROTECTED = SEED_FILES[".changebot.yml"] + (
     "deployments:\n  production: {protected: true}\n  staging: {}\n"
 )
-
-
-@pytest.fixture
-def app_host(simulator, tmp_path):
-    return AppHost(simulator, tmp_path / "app")
 
 
 @pytest.fixture

@@ -11,16 +11,11 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from flows.apphost import RATIONALE, AppHost
+from flows.apphost import RATIONALE
 
 pytestmark = pytest.mark.e2e
 
 REPO = "acme/infra"
-
-
-@pytest.fixture
-def app_host(simulator, tmp_path):
-    return AppHost(simulator, tmp_path / "app")
 
 
 def _first_parents(infra, since: str) -> list[str]:
