@@ -231,6 +231,19 @@ def rss_mib(group: int) -> tuple[float, int]:
     return total / 1024, count
 
 
+def settled_rss(group: int, bound: float = 15.0) -> tuple[float, int]:
+    """Return `rss_mib` once the App's processes (the job worker too) are up."""
+    deadline = time.monotonic() + bound
+    last = rss_mib(group)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = rss_mib(group)
+        if now[1] == last[1] and now[1] >= 4:
+            return now
+        last = now
+    return last
+
+
 def metric(url: str, name: str, **labels: str) -> float:
     """Sum a metric of the App's /metrics over the series matching ``labels``."""
     with urllib.request.urlopen(f"{url}/metrics", timeout=10) as answer:  # noqa: S310 - loopback URL built here
@@ -369,7 +382,7 @@ def main() -> None:
             process = start_app(simulator, root, port)
             try:
                 wait_healthy(url, process)
-                memory = [rss_mib(process.pid)]
+                memory = [settled_rss(process.pid)]
                 tally, took = load(port, templates)
                 drained = drain(url)
                 memory.append(rss_mib(process.pid))
