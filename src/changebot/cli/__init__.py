@@ -36,15 +36,19 @@ def main(verbose: int) -> None:
 
 def _register() -> None:
     # NOTE: imported here, after `main` exists, because each module adds its
-    # commands to `main`. One line per module of commands.
-    from changebot.cli import serve  # noqa: F401
-    from changebot.cli import audit, keys  # noqa: F401
-    from changebot.cli import browse  # noqa: F401
-    from changebot.cli import simulator  # noqa: F401
-    from changebot.cli import check, config  # noqa: F401
-    from changebot.cli import deploy  # noqa: F401
-    from changebot.cli import demo  # noqa: F401
-    from changebot.cli import action  # noqa: F401
+    # commands to `main`.
+    from changebot.cli import (  # noqa: F401
+        action,
+        audit,
+        browse,
+        check,
+        config,
+        demo,
+        deploy,
+        keys,
+        serve,
+        simulator,
+    )
 
 
 _register()
