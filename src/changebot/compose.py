@@ -58,6 +58,7 @@ class Services:
             os.environ,
             data_dir=self.settings.data_dir,
             webhook_url=self.settings.slack_webhook,
+            shelf=self.queue.ledger,
         )
 
     @cached_property

@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
+from changebot.adapters.queue import JobQueue
 from changebot.adapters.slack import (
+    AppNotifier,
     LogNotifier,
     Routing,
     SentNotices,
@@ -176,6 +178,24 @@ def test_idempotency_survives_a_restart(slack, waits, tmp_path):
 
     webhook(slack, waits, sent=SentNotices(path)).send(notice())
     webhook(slack, waits, sent=SentNotices(path)).send(notice())
+
+    assert len(slack.requests) == 1
+
+
+def test_a_notice_retried_on_another_host_is_not_posted_again(slack, tmp_path):
+    ledger = JobQueue(tmp_path / "queue").ledger
+    hosts = [
+        AppNotifier(
+            {},
+            data_dir=tmp_path / host,
+            webhook_url=f"{slack.url}/hooks/T/B/X",
+            shelf=ledger,
+        )
+        for host in ("web-1", "web-2")
+    ]
+
+    hosts[0].send(notice())
+    hosts[1].send(notice())
 
     assert len(slack.requests) == 1
 

@@ -19,7 +19,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from urllib.error import URLError
@@ -213,6 +213,45 @@ class SentNotices:
             )
 
 
+class Shelf(Protocol):
+    """Small texts by key, shared by every host (the queue's ledger is one)."""
+
+    def note(self, key: str, value: str) -> None:
+        """Remember ``value`` under ``key``."""
+        ...
+
+    def noted(self, key: str) -> str | None:
+        """Return what was noted under ``key``, or None."""
+        ...
+
+
+class SharedSentNotices:
+    """Remember sent notices on a shelf that every web and worker host reads.
+
+    With Redis, a job retried on another machine finds what the first one
+    sent, so it updates that message instead of posting a second one.
+    """
+
+    def __init__(self, shelf: Shelf) -> None:
+        self._shelf = shelf
+
+    def get(self, key: str, destination: str) -> Sent | None:
+        """Return what was sent for ``key`` to ``destination``, if anything."""
+        raw = self._shelf.noted(_shelf_key(key, destination))
+        return Sent(**json.loads(raw)) if raw else None
+
+    def put(self, key: str, destination: str, sent: Sent) -> None:
+        """Record that ``key`` reached ``destination`` as ``sent``."""
+        self._shelf.note(_shelf_key(key, destination), json.dumps(asdict(sent)))
+
+
+def _shelf_key(key: str, destination: str) -> str:
+    return f"slack.sent.{key}@{destination}"
+
+
+Record = SentNotices | SharedSentNotices
+
+
 # --- the notifiers ----------------------------------------------------------
 
 
@@ -243,7 +282,7 @@ class SlackNotifier:
         token: str | None = None,
         routing: Routing | None = None,
         webhooks: Mapping[str, str] | None = None,
-        sent: SentNotices | None = None,
+        sent: Record | None = None,
         sleep: Callable[[float], None] = time.sleep,
         api_url: str | None = None,
         timeout: int = 10,
@@ -452,6 +491,7 @@ def notifier_for(
     *,
     data_dir: Path | None = None,
     webhook_url: str | None = None,
+    sent: Record | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SlackNotifier | LogNotifier:
     """Build the notifier a repository's ``notify`` section asks for.
@@ -469,7 +509,7 @@ def notifier_for(
         token=token,
         routing=Routing.from_config(config),
         webhooks={k: v for k, v in environ.items() if k.startswith(SECRET_PREFIXES)},
-        sent=SentNotices(data_dir / STATE_FILE if data_dir else None),
+        sent=sent or SentNotices(data_dir / STATE_FILE if data_dir else None),
         sleep=sleep,
     )
 
@@ -488,15 +528,22 @@ class AppNotifier:
         *,
         data_dir: Path | None = None,
         webhook_url: str | None = None,
+        shelf: Shelf | None = None,
     ) -> None:
         self._environ = dict(environ)
         self._data_dir = data_dir
         self._webhook_url = webhook_url
+        # NOTE: kept where every host reads it (the queue's ledger) when there
+        # is one, else on disk, so a retried job updates its notice, never
+        # repeats it.
+        self._sent: Record = (
+            SharedSentNotices(shelf)
+            if shelf is not None
+            else SentNotices(data_dir / STATE_FILE if data_dir else None)
+        )
         self._default: SlackNotifier | LogNotifier = LogNotifier()
         if webhook_url:
-            # NOTE: kept on disk, so a retried job updates its notice, never repeats.
-            sent = SentNotices(data_dir / STATE_FILE if data_dir else None)
-            self._default = SlackNotifier(webhook_url, sent=sent)
+            self._default = SlackNotifier(webhook_url, sent=self._sent)
 
     def send(self, notice: Notice) -> None:
         """Deliver ``notice`` where the App's own settings say."""
@@ -509,6 +556,7 @@ class AppNotifier:
             self._environ,
             data_dir=self._data_dir,
             webhook_url=self._webhook_url,
+            sent=self._sent,
         )
 
 
