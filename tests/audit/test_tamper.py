@@ -166,6 +166,15 @@ def add_stray_file(log: Log) -> None:
     (log.work / "notes.txt").write_text("nothing to see\n")
 
 
+def nest_envelope_deeply(log: Log) -> None:
+    log.entry(5).write_bytes(b"[" * 100_000 + b"]" * 100_000)
+
+
+def nest_payload_deeply(log: Log) -> None:
+    payload = b"[" * 100_000 + b"]" * 100_000
+    log.entry(5).write_bytes(seal(payload, [SigningKey.generate("mallory")]).encode())
+
+
 Tamper = Callable[[Log], None]
 
 CASES: list[tuple[Tamper, str]] = [
@@ -179,6 +188,8 @@ CASES: list[tuple[Tamper, str]] = [
     (edit_checkpoint_size, "entry 11: the checkpoint says the log has 13 entries"),
     (edit_checkpoint_root, "entry 11: the checkpoint's root does not match"),
     (add_stray_file, "notes.txt: stray file"),
+    (nest_envelope_deeply, "entry 5: unreadable: not a DSSE envelope"),
+    (nest_payload_deeply, "entry 5: unreadable: the payload is not JSON"),
 ]
 
 

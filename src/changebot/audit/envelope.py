@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from changebot import jsondoc
 from changebot.audit.signing import SigningKey
 from changebot.errors import AuditError
 
@@ -69,20 +70,9 @@ def seal(payload: bytes, signers: Sequence[SigningKey]) -> Envelope:
 def decode(data: bytes) -> Envelope:
     """Parse an envelope file; raise AuditError when it is not one."""
     try:
-        return from_json(json.loads(json_text(data)))
+        return from_json(jsondoc.loads(data))
     except ValueError as err:
         raise AuditError(f"not a DSSE envelope: {err}") from err
-
-
-def json_text(data: bytes) -> str | bytes:
-    """Return JSON bytes as `json.loads` would read them, sparing it the sniffing.
-
-    Bytes that start with "{" are UTF-8 to `json.loads`; anything else is
-    left to it as it is.
-    """
-    if data[:1] == b"{" and data[1:2] not in (b"", b"\0"):
-        return data.decode("utf-8", "surrogatepass")
-    return data
 
 
 def from_json(obj: object) -> Envelope:

@@ -5,11 +5,11 @@ Memory holds one shard (at most 1,000 envelopes), however long the log is.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from changebot import jsondoc
 from changebot.audit import envelope, layout
 from changebot.audit.envelope import Envelope
 from changebot.errors import AuditError
@@ -64,7 +64,7 @@ def decode_entry(data: bytes) -> tuple[Envelope, dict[str, Any]]:
     if sealed.payload_type != envelope.PAYLOAD_TYPE:
         raise AuditError(f"unexpected payload type {sealed.payload_type!r}")
     try:
-        entry = json.loads(envelope.json_text(sealed.payload))
+        entry = jsondoc.loads(sealed.payload)
     except ValueError as err:
         raise AuditError(f"the payload is not JSON: {err}") from err
     if not isinstance(entry, dict):
