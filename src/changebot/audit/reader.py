@@ -37,12 +37,36 @@ def shards(store: AuditStore, commit: str) -> list[tuple[int | None, str]]:
 
 def shard_files(
     store: AuditStore, commit: str, shard: int | None, name: str
-) -> list[StoredFile]:
-    """Return the files of one shard, entries first in index order."""
-    files = []
-    for path, data in store.walk(commit, f"{layout.ENTRIES}/{name}"):
-        files.append(StoredFile(path, _index_of(path, shard), data))
-    return sorted(files, key=lambda f: (f.index is None, f.index or 0, f.path))
+) -> Iterator[StoredFile]:
+    """Yield the files of one shard, entries first in index order.
+
+    Entries come as they are read whenever the order they are stored in
+    allows it (in every shard but the first), so checking an entry overlaps
+    with reading the next; memory holds one shard at most.
+    """
+    directory = f"{layout.ENTRIES}/{name}"
+    named = _entries_named(store.list(commit, directory), directory, shard)
+    order = sorted(named.values(), reverse=True)
+    waiting: dict[int, StoredFile] = {}
+    strays = []
+    for path, data in store.walk(commit, directory):
+        stored = StoredFile(path, named.get(path), data)
+        if stored.index is None:
+            strays.append(stored)
+            continue
+        waiting[stored.index] = stored
+        while order and order[-1] in waiting:
+            yield waiting.pop(order.pop())
+    yield from (waiting[index] for index in sorted(waiting))
+    yield from sorted(strays, key=lambda f: f.path)
+
+
+def _entries_named(
+    names: list[str], directory: str, shard: int | None
+) -> dict[str, int]:
+    """Map the path of each name an entry of ``shard`` may have to its index."""
+    indices = {f"{directory}/{name}": _index_named(name, shard) for name in names}
+    return {path: index for path, index in indices.items() if index is not None}
 
 
 def stored_files(
@@ -72,11 +96,8 @@ def decode_entry(data: bytes) -> tuple[Envelope, dict[str, Any]]:
     return sealed, entry
 
 
-def _index_of(path: str, shard: int | None) -> int | None:
-    parts = path.split("/")
-    if len(parts) != 3 or shard is None:
-        return None
-    match = layout.ENTRY_NAME.fullmatch(parts[2])
-    if match is None or layout.shard_of(int(match[1])) != shard:
+def _index_named(name: str, shard: int | None) -> int | None:
+    match = layout.ENTRY_NAME.fullmatch(name)
+    if match is None or shard is None or layout.shard_of(int(match[1])) != shard:
         return None
     return int(match[1])
