@@ -94,10 +94,12 @@ def _repos_named(event: str, payload: dict[str, Any]) -> list[str]:
 
 
 def run_reconcile(services: Services, since: datetime | None = None) -> Reconciled:
-    """Record merges the webhooks missed and redeliver failed deliveries.
+    """Rerun lost jobs, record merges the webhooks missed, redeliver failures.
 
     Looks back to the previous reconcile's start (less a margin for clock
-    skew and slow merges), or a week on the first run.
+    skew and slow merges), or a week on the first run. A delivery job that a
+    worker took and never finished (it was killed) is queued again first:
+    a direct push or a merge's PR comment has no other way back.
     """
     from changebot.flows.reconcile import reconcile
     from changebot.index.feed import refresh_app
@@ -110,7 +112,9 @@ def run_reconcile(services: Services, since: datetime | None = None) -> Reconcil
         return ledger.claim(f"redelivered.{guid}", REDELIVERY_TTL)
 
     with _timed("reconcile", {"since": since.isoformat()}):
+        rerun = services.queue.recover()
         done = reconcile(context(services), ledger.members(REPOS), since, first_time)
+    done.rerun.extend(rerun)
     ledger.note(RECONCILED, started.isoformat())
     # NOTE: delivery ids are remembered for days; forget them once expired.
     ledger.prune()

@@ -144,3 +144,67 @@ def test_notes_and_sets_are_shared_through_the_storage(queue, tmp_path):
     assert queue.ledger.noted("reconciled-at") == "2024-05-01T00:00:00+00:00"
     assert queue.ledger.noted("never") is None
     assert queue.ledger.members("repos") == ["octo/app", "octo/infra"]
+
+
+def interrupted_job(queue: JobQueue, runs: list[str]):
+    """Register a job whose first run dies with its worker, as SIGKILL would."""
+
+    @queue.job("interrupted")
+    def interrupted(guid: str) -> None:
+        runs.append(guid)
+        if len(runs) == 1:
+            # NOTE: huey drops a task its worker is interrupted in, unfinished.
+            raise KeyboardInterrupt
+
+    return interrupted
+
+
+def test_a_delivery_job_lost_with_its_worker_is_queued_again(queue):
+    runs: list[str] = []
+    job = interrupted_job(queue, runs)
+    assert queue.enqueue_delivery("guid-1", job, "guid-1")
+    queue.drain()
+    assert runs == ["guid-1"] and queue.depth() == 0
+
+    assert queue.recover() == [], "not before the grace period"
+    queue.job_grace = 0.0
+    assert len(queue.recover()) == 1
+    queue.drain()
+
+    assert runs == ["guid-1", "guid-1"]
+    assert queue.recover() == [], "a finished job is out of the journal"
+
+
+def test_a_delivery_job_waiting_in_the_queue_is_not_queued_twice(queue):
+    runs: list[str] = []
+    job = interrupted_job(queue, runs)
+    queue.enqueue_delivery("guid-1", job, "guid-1")
+    queue.job_grace = 0.0
+
+    assert queue.recover() == []
+    assert queue.depth() == 1
+
+
+def test_a_dead_letter_is_not_queued_again_by_recovery(queue):
+    attempts: list[str] = []
+    job = failing_job(queue, attempts)
+    queue.enqueue_delivery("guid-1", job, "octo/infra")
+    queue.drain()
+    queue.job_grace = 0.0
+
+    assert queue.recover() == []
+    assert len(queue.dead_letters()) == 1
+    assert attempts == ["octo/infra"] * 3
+
+
+def test_a_job_waiting_for_its_retry_is_not_queued_again_early(queue):
+    @queue.job("patient")
+    def patient(guid: str) -> None:
+        raise Busy(delay=3600)
+
+    queue.enqueue_delivery("guid-1", patient, "guid-1")
+    queue.drain()
+    queue.job_grace = 0.0
+
+    assert queue.recover() == []
+    assert queue.depth() == 1

@@ -3,8 +3,18 @@
 A SQLite file under the data directory by default; Redis when a URL is
 given, so that any number of web and worker processes share the work. Next
 to huey's own tables or keys lives a small *ledger*: claims that expire
-(delivery ids already accepted, per-subject locks) and the dead letters of
-jobs that failed every retry.
+(delivery ids already accepted, per-subject locks), the dead letters of
+jobs that failed every retry, and the *journal* of the jobs workers took
+and have not finished.
+
+NOTE: huey's dequeue is destructive: a worker killed mid-job (SIGKILL, OOM,
+a power cut) takes its job with it. The journal keeps a copy of each job a
+worker holds until it succeeds or becomes a dead letter: on SQLite written
+by the transaction that takes the job off the queue (every job), on Redis
+next to the delivery's claim (delivery jobs). `recover` queues again every
+job a worker took longer ago than the grace period (or whose retry was due
+that long ago) and never gave back. Jobs are idempotent, so a job that was
+only slow runs twice at worst.
 """
 
 from __future__ import annotations
@@ -38,6 +48,13 @@ Busy = RetryTask
 
 #: How long an accepted delivery id is remembered (GitHub keeps 3 days).
 DELIVERY_TTL = 8 * 24 * 3600
+
+#: How long a job a worker took may go unheard of before it is queued again:
+#: longer than a job's lock (`LOCK_TTL`), so a lost job's rerun never waits.
+JOB_GRACE = 600.0
+
+#: How long a job holds its subject's lock unless it releases it.
+LOCK_TTL = 300.0
 
 
 @dataclass(frozen=True)
@@ -99,6 +116,21 @@ class Ledger(Protocol):
         """Raise QueueError unless the storage answers."""
         ...
 
+    def take(self, job_id: str, at: float | None) -> None:
+        """Note that a worker holds journaled job ``job_id``, due back at ``at``.
+
+        None says the job is back in the queue, where no worker holds it.
+        """
+        ...
+
+    def close(self, job_id: str) -> None:
+        """Remove journaled job ``job_id``: it succeeded or became a dead letter."""
+        ...
+
+    def stale(self, before: float) -> list[str]:
+        """Return the journaled jobs taken and not given back by ``before``."""
+        ...
+
 
 #: Commits survive a crash of any changebot process, and are written to disk
 #: at checkpoints rather than one fsync each (Redis's `appendfsync everysec`
@@ -123,6 +155,32 @@ class _Storage(SqliteStorage):  # type: ignore[misc]
 
 class _SqliteHuey(SqliteHuey):  # type: ignore[misc]
     storage_class = _Storage
+
+    def dequeue(self) -> Any:
+        """Take the next task, moving it into the journal in the same transaction."""
+        storage = self.storage
+        if not storage.sql(_ANY_TASK, (storage.name,), results=True):
+            return None
+        with storage.db(commit=True) as cursor:
+            row = cursor.execute(_NEXT_TASK, (storage.name,)).fetchone()
+            if row is None:
+                return None
+            cursor.execute("delete from task where id = ?", (row[0],))
+            task = self.deserialize_task(row[1])
+            now = time.time()
+            cursor.execute(_JOURNAL, (str(task.id), row[1], now, now))
+        return task
+
+
+_ANY_TASK = "select 1 from task where queue = ? limit 1"
+_NEXT_TASK = (
+    "select id, data from task where queue = ? order by priority desc, id limit 1"
+)
+#: Keep a taken job's copy: (id, message, queued, taken).
+_JOURNAL = (
+    "insert or replace into changebot_journal (id, message, queued, taken)"
+    " values (?, ?, ?, ?)"
+)
 
 
 #: Take a claim unless someone holds it unexpired: (key, expires, now).
@@ -149,6 +207,9 @@ class SqliteLedger:
         " key text primary key, value text not null)",
         "create table if not exists changebot_set ("
         " name text not null, member text not null, primary key (name, member))",
+        "create table if not exists changebot_journal ("
+        " id text primary key, message blob not null, queued real not null,"
+        " taken real)",
     )
 
     def __init__(self, filename: Path) -> None:
@@ -260,6 +321,30 @@ class SqliteLedger:
         with self._db() as db:
             db.execute("select count(*) from changebot_dead").fetchone()
 
+    def take(self, job_id: str, at: float | None) -> None:
+        """Note that a worker holds journaled job ``job_id``, due back at ``at``.
+
+        None says the job is back in the queue, where no worker holds it.
+        """
+        with self._db() as db:
+            db.execute(
+                "update changebot_journal set taken = ? where id = ?", (at, job_id)
+            )
+
+    def close(self, job_id: str) -> None:
+        """Remove journaled job ``job_id``: it succeeded or became a dead letter."""
+        with self._db() as db:
+            db.execute("delete from changebot_journal where id = ?", (job_id,))
+
+    def stale(self, before: float) -> list[str]:
+        """Return the journaled jobs taken and not given back by ``before``."""
+        with self._db() as db:
+            rows = db.execute(
+                "select id from changebot_journal where taken < ? order by queued",
+                (before,),
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
 
 class RedisLedger:
     """The ledger as keys next to huey's in Redis."""
@@ -346,6 +431,51 @@ class RedisLedger:
         with self._errors():
             self._redis.ping()
 
+    def journal(self, job_id: str, message: bytes) -> None:
+        """Keep a copy of a queued job until it is closed."""
+        with self._errors():
+            pipe = self._redis.pipeline()
+            pipe.hset(f"{self._prefix}.journal.message", job_id, message)
+            pipe.hset(f"{self._prefix}.journal", job_id, _stamp(None))
+            pipe.execute()
+
+    def take(self, job_id: str, at: float | None) -> None:
+        """Note that a worker holds journaled job ``job_id``, due back at ``at``.
+
+        None says the job is back in the queue, where no worker holds it.
+        """
+        with self._errors():
+            # NOTE: a job closed meanwhile (a copy finished) stays closed.
+            if self._redis.hexists(f"{self._prefix}.journal", job_id):
+                self._redis.hset(f"{self._prefix}.journal", job_id, _stamp(at))
+
+    def close(self, job_id: str) -> None:
+        """Remove journaled job ``job_id``: it succeeded or became a dead letter."""
+        with self._errors():
+            pipe = self._redis.pipeline()
+            pipe.hdel(f"{self._prefix}.journal", job_id)
+            pipe.hdel(f"{self._prefix}.journal.message", job_id)
+            pipe.execute()
+
+    def stale(self, before: float) -> list[str]:
+        """Return the journaled jobs taken and not given back by ``before``."""
+        with self._errors():
+            raw: dict[Any, Any] = self._redis.hgetall(f"{self._prefix}.journal")
+        taken = {_text(key): json.loads(value) for key, value in raw.items()}
+        return sorted(
+            key for key, at in taken.items() if at is not None and at < before
+        )
+
+    def message(self, job_id: str) -> bytes | None:
+        """Return journaled job ``job_id`` as the queue stores it, or None."""
+        with self._errors():
+            message = self._redis.hget(f"{self._prefix}.journal.message", job_id)
+        return message if isinstance(message, bytes) else None
+
+
+def _stamp(at: float | None) -> str:
+    return json.dumps(at)
+
 
 def _text(item: bytes | str) -> str:
     return item.decode() if isinstance(item, bytes) else item
@@ -380,10 +510,11 @@ class Job:
         except (redis.RedisError, sqlite3.Error) as err:
             raise QueueError(f"could not queue {self.name}: {err}") from err
 
-    def message(self, *args: Any) -> bytes:
-        """Return one run of the job with ``args``, as the queue stores it."""
-        data: bytes = self._queue.huey.serialize_task(self._wrapper.s(*args))
-        return data
+    def message(self, *args: Any) -> tuple[str, bytes]:
+        """Return one run of the job with ``args``: its id and stored form."""
+        task = self._wrapper.s(*args)
+        data: bytes = self._queue.huey.serialize_task(task)
+        return str(task.id), data
 
     def run_now(self, *args: Any) -> Any:
         """Run the job in this process, without the queue."""
@@ -405,15 +536,20 @@ class JobQueue:
         name: str = "changebot",
         retries: int = 5,
         retry_delay: float = 2.0,
+        job_grace: float = JOB_GRACE,
     ) -> None:
         self.retries = retries
         self.retry_delay = retry_delay
+        self.job_grace = job_grace
         self._jobs: dict[str, Job] = {}
         self.data_dir = data_dir
         self.huey, self.ledger = _open(data_dir, redis_url, name)
         self._writer_mutex = threading.Lock()
         self._writer_file: IO[str] | None = None
         self.huey.signal(huey_signals.SIGNAL_ERROR)(self._on_error)
+        self.huey.signal(huey_signals.SIGNAL_EXECUTING)(self._on_taken)
+        self.huey.signal(huey_signals.SIGNAL_SCHEDULED)(self._on_scheduled)
+        self.huey.post_execute("changebot-journal")(self._on_ran)
         self.backend = "redis" if redis_url else "sqlite"
 
     def job(
@@ -464,18 +600,31 @@ class JobQueue:
         if not self.claim_delivery(guid):
             return False
         try:
-            job.enqueue(*args)
+            self._enqueue_journaled(self.ledger, job, args)
         except QueueError:
             # NOTE: give the id back, so GitHub's redelivery is accepted.
             self.forget_delivery(guid)
             raise
         return True
 
+    def _enqueue_journaled(self, ledger: Ledger, job: Job, args: Any) -> None:
+        """Queue ``job`` on Redis, its journal copy written first."""
+        job_id, message = job.message(*args)
+        if isinstance(ledger, RedisLedger):
+            ledger.journal(job_id, message)
+        try:
+            self.huey.storage.enqueue(message)
+        except redis.RedisError as err:
+            ledger.close(job_id)
+            raise QueueError(f"could not queue {job.name}: {err}") from err
+
     def _enqueue_delivery_sqlite(self, guid: str, job: Job, args: Any) -> bool:
         # NOTE: one transaction for the claim and the job: half the writes of
-        # two, which is most of what an acknowledgement costs.
+        # two, which is most of what an acknowledgement costs. The journal
+        # copy is written when a worker takes the job, not here.
         storage = self.huey.storage
-        data = storage.to_blob(job.message(*args))
+        _, message = job.message(*args)
+        data = storage.to_blob(message)
         now = time.time()
         try:
             with self._writer(), storage.db(commit=True) as cursor:
@@ -489,6 +638,45 @@ class JobQueue:
         except sqlite3.Error as err:
             raise QueueError(f"could not queue {job.name}: {err}") from err
         return True
+
+    def recover(self) -> list[str]:
+        """Queue again every journaled job a worker took and lost; return their ids.
+
+        A job counts as lost once the grace period has passed since a worker
+        took it (or since its retry was due) without news of it.
+        """
+        lost = self.ledger.stale(time.time() - self.job_grace)
+        for job_id in lost:
+            log.warning("lost job queued again", extra={"job_id": job_id})
+            self._requeue(job_id)
+        return lost
+
+    def _requeue(self, job_id: str) -> None:
+        storage = self.huey.storage
+        try:
+            if isinstance(self.ledger, RedisLedger):
+                message = self.ledger.message(job_id)
+                if message is None:
+                    # NOTE: closed while it was being taken: nothing to run.
+                    self.ledger.close(job_id)
+                    return
+                storage.enqueue(message)
+                self.ledger.take(job_id, None)
+                return
+            with self._writer(), storage.db(commit=True) as cursor:
+                # NOTE: back in the queue, the job is journaled when next taken.
+                cursor.execute(
+                    "delete from changebot_journal where id = ? returning message",
+                    (job_id,),
+                )
+                row = cursor.fetchone()
+                if row is not None:
+                    cursor.execute(
+                        "insert into task (queue, data, priority) values (?, ?, 0)",
+                        (storage.name, row[0]),
+                    )
+        except (redis.RedisError, sqlite3.Error) as err:
+            raise QueueError(f"could not queue lost job {job_id} again: {err}") from err
 
     @contextlib.contextmanager
     def _writer(self) -> Iterator[None]:
@@ -521,7 +709,7 @@ class JobQueue:
         """
         key = f"lock.{subject}"
         deadline = time.monotonic() + wait
-        while not self.ledger.claim(key, ttl=300):
+        while not self.ledger.claim(key, ttl=LOCK_TTL):
             if time.monotonic() >= deadline:
                 # NOTE: RetryTask does not use up one of the job's retries.
                 raise Busy(delay=1)
@@ -583,6 +771,23 @@ class JobQueue:
         log.info("consumer starting", extra={"workers": workers})
         consumer.run()
 
+    def _on_taken(self, signal: str, task: Any) -> None:
+        # NOTE: on SQLite the dequeue itself journaled the job as taken.
+        if isinstance(self.ledger, RedisLedger):
+            self.ledger.take(str(task.id), time.time())
+
+    def _on_scheduled(self, signal: str, task: Any) -> None:
+        # NOTE: a taken job put back in the schedule is due back at its eta.
+        if task.eta is not None:
+            self.ledger.take(str(task.id), _epoch(task.eta))
+
+    def _on_ran(self, task: Any, value: Any, exc: BaseException | None) -> None:
+        """Close a finished job's journal record, or note when its retry is due."""
+        if exc is None or not task.retries:
+            self.ledger.close(str(task.id))
+            return
+        self.ledger.take(str(task.id), time.time() + _retry_delay(task, exc))
+
     def _on_error(self, signal: str, task: Any, exc: BaseException) -> None:
         if task.retries:
             return
@@ -595,6 +800,20 @@ class JobQueue:
             "job failed every retry",
             extra={"job": task.name, "dead_letter": letter_id, "summary": summary},
         )
+
+
+def _retry_delay(task: Any, exc: BaseException) -> float:
+    """Return how long huey waits before it runs ``task`` again after ``exc``."""
+    if isinstance(exc, RetryTask) and exc.delay is not None:
+        return float(exc.delay)
+    if isinstance(exc, RetryTask) and exc.eta is not None:
+        return max(0.0, _epoch(exc.eta) - time.time())
+    return float(task.retry_delay or 0)
+
+
+def _epoch(moment: datetime) -> float:
+    """Return a huey eta (naive means UTC) as seconds since the epoch."""
+    return moment.replace(tzinfo=moment.tzinfo or UTC).timestamp()
 
 
 def _default_summary(args: list[Any]) -> str:

@@ -29,6 +29,8 @@ class Reconciled:
 
     recorded: list[tuple[str, int, int]] = field(default_factory=list)
     redelivered: list[str] = field(default_factory=list)
+    #: Ids of the jobs queued again because the worker running them was lost.
+    rerun: list[str] = field(default_factory=list)
 
 
 def reconcile(
