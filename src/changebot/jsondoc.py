@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["loads"]
+__all__ = ["loads", "loads_loose"]
 
 # NOTE: every integer of 18 digits or fewer fits in 64 bits, where orjson
 # reads it exactly; a run of 19 digits might not, so `json` reads it. Mapping
@@ -35,6 +35,17 @@ def loads(data: bytes | str) -> Any:
         except orjson.JSONDecodeError:
             pass
     return _loads_standard(data)
+
+
+def loads_loose(data: bytes) -> Any:
+    """Parse with orjson alone; raise ValueError where orjson cannot read ``data``.
+
+    The answer is `json`'s for strings, objects, arrays, booleans and null,
+    not for numbers: an integer past 64 bits reads as a float. It suits a
+    caller that takes only strings from the document and asks `loads` again
+    when it finds anything else.
+    """
+    return orjson.loads(data)
 
 
 def _loads_standard(data: bytes | str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -40,6 +41,24 @@ def test_the_envelope_keeps_the_payload_bytes_as_stored() -> None:
 
     assert envelope.payload == payload
     assert entry == {"b": 1, "a": "\u00e9"}
+
+
+def test_an_envelope_field_that_is_no_string_reads_as_json_reads_it() -> None:
+    file = json.loads(sealed(b'{"index":1}'))
+    file["signatures"][0]["keyid"] = 123456789012345678901234567890
+    data = json.dumps(file).encode()
+
+    envelope = decode_entry(data)[0]
+
+    assert envelope.signatures[0].keyid == "123456789012345678901234567890"
+
+
+def test_an_envelope_payload_that_is_no_text_names_what_json_reads() -> None:
+    file = json.loads(sealed(b'{"index":1}'))
+    file["payload"] = 123456789012345678901234567890
+
+    with pytest.raises(AuditError, match="expected base64 text, not int"):
+        decode_entry(json.dumps(file).encode())
 
 
 @pytest.mark.parametrize(
