@@ -2,13 +2,14 @@
 
 The verifier writes each entry's key hash to a temporary file at a place
 computed from its index; each idempotency file then names an index, and one
-read there tells whether the two agree. Memory stays flat; the spill file
+look there tells whether the two agree. Memory stays flat; the spill file
 grows by 33 bytes an entry.
 """
 
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import tempfile
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ class IdempotencySpill:
         #: Records not yet written, for the indices from ``_pending_from`` on.
         self._pending = bytearray()
         self._pending_from = 0
+        #: The file mapped for claims (None: not yet, or records were written since).
+        self._map: mmap.mmap | None = None
 
     @property
     def fd(self) -> int:
@@ -47,7 +50,8 @@ class IdempotencySpill:
         self._count = max(self._count, count)
 
     def close(self) -> None:
-        """Remove the spill file (when this object opened it)."""
+        """Unmap the spill file, and remove it when this object opened it."""
+        self._unmap()
         if self._file is not None:
             self._file.close()
 
@@ -59,21 +63,23 @@ class IdempotencySpill:
         if index != self._pending_from + len(self._pending) // _RECORD:
             self.flush()
             self._pending_from = index
-        self._pending += digest + b"\x00"
+        self._pending += digest
+        self._pending.append(0)
         if len(self._pending) >= _RECORD * _BATCH:
             self.flush()
-        self._count = max(self._count, index + 1)
+        if index >= self._count:
+            self._count = index + 1
 
     def flush(self) -> None:
         """Write the records kept back; call before reading the file."""
         if self._pending:
+            self._unmap()
             os.pwrite(self._fd, bytes(self._pending), self._pending_from * _RECORD)
             self._pending_from += len(self._pending) // _RECORD
             self._pending.clear()
 
     def claim(self, path: str, data: bytes, size: int) -> tuple[int | None, str] | None:
         """Match one idempotency file with its entry; return a problem, if any."""
-        self.flush()
         parts = path.split("/")
         if len(parts) != 3 or not layout.HEX2.fullmatch(parts[1]):
             return None, "stray file under idempotency/"
@@ -83,15 +89,34 @@ class IdempotencySpill:
         if not text.isdigit() or int(text) >= max(size, self._count):
             return None, f"names entry {text!r}, which is not in the log"
         index = int(text)
-        record = os.pread(self._fd, _RECORD, index * _RECORD)
-        if record[:32] != bytes.fromhex(parts[2]):
+        start = index * _RECORD
+        records = self._mapped()
+        if records is None or records[start : start + 32] != bytes.fromhex(parts[2]):
             return index, f"{path} names this entry, whose idempotency key is another"
-        os.pwrite(self._fd, b"\x01", index * _RECORD + 32)
+        records[start + 32] = 1
         return None
+
+    def _mapped(self) -> mmap.mmap | None:
+        """Return the spill file mapped, its records written; None when empty."""
+        # NOTE: a claim reads and marks its record through the map, not by two
+        # system calls. The mapped pages are the page cache's, as a read's
+        # would be: the process's own memory does not grow with the log.
+        self.flush()
+        if self._map is None:
+            size = os.fstat(self._fd).st_size
+            if size:
+                self._map = mmap.mmap(self._fd, size)
+        return self._map
+
+    def _unmap(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
 
     def unclaimed(self) -> Iterator[tuple[int, str]]:
         """Yield (index, expected path) of entries no idempotency file names."""
         self.flush()
+        self._unmap()
         os.lseek(self._fd, 0, os.SEEK_SET)
         index = 0
         while chunk := os.read(self._fd, _RECORD * 4096):
