@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import itertools
 import logging
@@ -15,7 +16,7 @@ import re
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +212,8 @@ _IDENTITY = b"changebot <changebot@users.noreply.github.com>"
 
 _Changes = dict[str, "bytes | _Changes"]
 _TreeRows = list[tuple[bytes, int, str]]
+# NOTE: an alias, because the method `list` hides the builtin in the class.
+_BlobIds = list[tuple[str, str]]
 
 
 class GitStore:
@@ -294,6 +297,29 @@ class GitStore:
         One `git cat-file` stream for them all, where `walk` starts one each.
         """
         yield from _read_blobs(self._repo, self._files_at(commit, paths))
+
+    def blob_ids(self, commit: str, path: str) -> _BlobIds:
+        """Return (name, object id) of the files directly under ``path``."""
+        rows = self._tree(commit, path)
+        return [
+            (name, binsha.hex()) for binsha, mode, name in rows if mode != _TREE_MODE
+        ]
+
+    def read_blobs(self, files: Iterable[tuple[str, str]]) -> Iterator[bytes]:
+        """Yield the bytes of each (path, object id) of ``files``, in order.
+
+        One `git cat-file` stream for them all.
+        """
+        for _, data in _read_blobs(self._repo, iter(files)):
+            yield data
+
+    def cache_dir(self) -> Path | None:
+        """Return where the entry cache of this branch lives: in the git directory.
+
+        Each branch has its own directory, named by a hash of its ref.
+        """
+        digest = hashlib.sha256(self.ref.encode()).hexdigest()[:16]
+        return Path(self._repo.common_dir) / "changebot" / "entries" / digest
 
     def _files_at(self, commit: str, paths: Sequence[str]) -> Iterator[tuple[str, str]]:
         """List the files at or below each path (a file names itself)."""

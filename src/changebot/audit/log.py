@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from changebot.audit import checkpoint, envelope, layout
+from changebot.audit.cache import EntryCache, IdentifiedStore, cached_entries
 from changebot.audit.canonical import canonical_json
 from changebot.audit.entry import build_entry, utc_now
 from changebot.audit.merkle import leaf_hash
@@ -249,9 +250,15 @@ class AuditLog:
         """Yield the decoded entries from ``start`` on, in index order."""
         # NOTE: one bulk walk (a `git cat-file` stream a shard) that checks no
         # signature: readers such as deployment summaries are not the verifier
-        # and take the branch as `changebot audit verify` vouches for it.
+        # and take the branch as `changebot audit verify` vouches for it. A
+        # store with an entry cache decodes each entry file once per machine.
         head = self.store.head()
         if head is None:
+            return
+        store = self.store
+        directory = store.cache_dir() if isinstance(store, IdentifiedStore) else None
+        if isinstance(store, IdentifiedStore) and directory is not None:
+            yield from cached_entries(store, EntryCache(directory), head, start)
             return
         for stored in stored_files(self.store, head, start):
             if stored.index is not None:
