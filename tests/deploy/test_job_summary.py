@@ -1,0 +1,55 @@
+"""The job summary escapes each value as the `md` filter would, once a render."""
+
+from __future__ import annotations
+
+from changebot.deploy import outputs
+from changebot.deploy.summary import PullLine, PushLine, Side, Summary
+from changebot.render import md
+
+
+def pull(number: int, author: object) -> PullLine:
+    return PullLine(
+        number=number,
+        title=f"Change #{number}",
+        url=None,
+        author=author,  # as an entry's JSON gave it
+        approvers=("bob",),
+        areas=("terraform",),
+        risk="Low.",
+        excerpt="",
+        merge_sha=f"{number:040x}",
+    )
+
+
+def summary(added: Side) -> Summary:
+    return Summary(
+        repo="acme/infra",
+        environment="production",
+        classification="deploy",
+        sha="b" * 40,
+        previous_sha="a" * 40,
+        deployer="ana",
+        added=added,
+    )
+
+
+def test_equal_values_of_other_types_are_escaped_apart() -> None:
+    # Authors come from entries as JSON wrote them: True == 1, yet they read apart.
+    odd: list[object] = [1, True, ["ana"], "<@U0123>", "<@U0123>", 1.0]
+    pulls = tuple(pull(n, a) for n, a in enumerate(odd, start=1))
+
+    markdown = outputs.job_summary(summary(Side(pulls=pulls)))
+
+    lines = [line for line in markdown.splitlines() if line.startswith("- #")]
+    assert [line.split("** by ", 1)[1] for line in lines] == [md(a) for a in odd]
+    assert "<@U0123>" not in markdown
+
+
+def test_push_refs_and_pushers_are_escaped() -> None:
+    push = PushLine(1, "refs/heads/[main]", "@mallory", ("c" * 40,), ("a*b",), False)
+
+    markdown = outputs.job_summary(summary(Side(pushes=(push,))))
+
+    line = next(line for line in markdown.splitlines() if "direct push" in line)
+    assert md("refs/heads/[main]") in line and md("@mallory") in line
+    assert line.endswith(f"areas: {md('a*b')}")
