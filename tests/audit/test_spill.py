@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from changebot.audit.layout import idempotency_path
 from changebot.audit.spill import IdempotencySpill
 
@@ -91,3 +93,22 @@ def test_claims_through_the_same_file_count_for_its_owner() -> None:
 
     assert [index for index, _ in owner.unclaimed()] == [0, 2]
     owner.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "idempotency/notes.txt",
+        "idempotency/zz/more.txt",
+        "idempotency/ab/" + "cd" * 32,
+        "idempotency/AB/" + "AB" * 32,
+        "idempotency/ab/" + "ab" * 31,
+        "idempotency/ab/" + "ab" * 32 + "/deeper",
+    ],
+    ids=["top", "not hex", "other directory", "upper case", "short", "deeper"],
+)
+def test_a_file_not_named_by_a_key_hash_is_stray(path: str) -> None:
+    spill = recorded({0: "a"})
+
+    assert spill.claim(path, b"0\n", 1) == (None, "stray file under idempotency/")
+    spill.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 
@@ -19,6 +20,8 @@ from changebot.audit import layout
 _RECORD = 33
 _BATCH = 1024
 _EMPTY = bytes(32)
+#: `idempotency/<2 hex>/<64 hex that start with those 2>`: one match, not four steps.
+_FILE_PATH = re.compile(r"[^/]*/([0-9a-f]{2})/(\1[0-9a-f]{62})")
 
 
 class IdempotencySpill:
@@ -80,10 +83,8 @@ class IdempotencySpill:
 
     def claim(self, path: str, data: bytes, size: int) -> tuple[int | None, str] | None:
         """Match one idempotency file with its entry; return a problem, if any."""
-        parts = path.split("/")
-        if len(parts) != 3 or not layout.HEX2.fullmatch(parts[1]):
-            return None, "stray file under idempotency/"
-        if not layout.HEX64.fullmatch(parts[2]) or parts[2][:2] != parts[1]:
+        named = _FILE_PATH.fullmatch(path)
+        if named is None:
             return None, "stray file under idempotency/"
         text = data.decode("ascii", errors="replace").strip()
         if not text.isdigit() or int(text) >= max(size, self._count):
@@ -91,7 +92,7 @@ class IdempotencySpill:
         index = int(text)
         start = index * _RECORD
         records = self._mapped()
-        if records is None or records[start : start + 32] != bytes.fromhex(parts[2]):
+        if records is None or records[start : start + 32] != bytes.fromhex(named[2]):
             return index, f"{path} names this entry, whose idempotency key is another"
         records[start + 32] = 1
         return None
