@@ -53,10 +53,14 @@ def shard_files(
         stored = StoredFile(path, named.get(path), data)
         if stored.index is None:
             strays.append(stored)
-            continue
-        waiting[stored.index] = stored
-        while order and order[-1] in waiting:
-            yield waiting.pop(order.pop())
+        elif order and stored.index == order[-1] and not waiting:
+            # NOTE: the usual case, the next entry read in its turn.
+            order.pop()
+            yield stored
+        else:
+            waiting[stored.index] = stored
+            while order and order[-1] in waiting:
+                yield waiting.pop(order.pop())
     yield from (waiting[index] for index in sorted(waiting))
     yield from sorted(strays, key=lambda f: f.path)
 
@@ -65,8 +69,13 @@ def _entries_named(
     names: list[str], directory: str, shard: int | None
 ) -> dict[str, int]:
     """Map the path of each name an entry of ``shard`` may have to its index."""
-    indices = {f"{directory}/{name}": _index_named(name, shard) for name in names}
-    return {path: index for path, index in indices.items() if index is not None}
+    if shard is None:
+        return {}
+    # NOTE: the names `layout.ENTRY_NAME` allows in a shard are the decimal
+    # indices of its range, without leading zeros: one lookup names each.
+    first = shard * layout.SHARD_SIZE
+    allowed = {f"{i}.json": i for i in range(first, first + layout.SHARD_SIZE)}
+    return {f"{directory}/{name}": allowed[name] for name in names if name in allowed}
 
 
 def stored_files(
@@ -94,10 +103,3 @@ def decode_entry(data: bytes) -> tuple[Envelope, dict[str, Any]]:
     if not isinstance(entry, dict):
         raise AuditError("the payload is not a JSON object")
     return sealed, entry
-
-
-def _index_named(name: str, shard: int | None) -> int | None:
-    match = layout.ENTRY_NAME.fullmatch(name)
-    if match is None or shard is None or layout.shard_of(int(match[1])) != shard:
-        return None
-    return int(match[1])
