@@ -256,11 +256,12 @@ class _Run:
             self.find(expected, f"missing{' (entries ' + gap + ')' if gap else ''}")
 
     def _stored(self, stored: StoredFile) -> None:
-        if stored.index is None:
+        index = stored.index
+        if index is None:
             self.find(None, "stray file under entries/", stored.path)
             return
-        index = stored.index
-        self._gap(index)
+        if index != self.expected:
+            self._gap(index)
         self.expected = index
         try:
             sealed, entry = decode_entry(stored.data)
@@ -269,7 +270,8 @@ class _Run:
             self._first(index, False, None)
             self._add_leaf(index, leaf_hash(stored.data), None)
             return
-        self._first(index, True, entry.get("prev"))
+        if self.first is None:
+            self.first = (index, True, entry.get("prev"))
         self._fields(index, entry)
         self._signed(index, sealed, entry)
         key = entry.get("idempotency_key")
@@ -289,9 +291,8 @@ class _Run:
                 "(moved, swapped or copied)",
             )
         self._prev(index, entry.get("prev"))
-        problems = _malformed(entry)
-        if problems:
-            self.find(index, f"malformed: {problems}")
+        if not _well_formed(entry):
+            self.find(index, f"malformed: {_malformed(entry)}")
 
     def _prev(self, index: int, stated: Any) -> None:
         prev = self.state.last_leaf.hex() if self.state.last_leaf else None
@@ -307,14 +308,15 @@ class _Run:
         if entry.get("kind") == "key":
             self._rotation(index, sealed, entry)
             return
-        trusted = [s for s in sealed.signatures if s.keyid in self.active]
+        active = self.active
+        trusted = [s for s in sealed.signatures if s.keyid in active]
         if not trusted:
             ids = ", ".join(s.keyid[:16] for s in sealed.signatures) or "none"
             self.find(index, f"not signed by a trusted key (signed by: {ids})")
             return
         message = sealed.pae()
         for sig in trusted:
-            self.signatures.check(index, self.active[sig.keyid], message, sig.sig)
+            self.signatures.check(index, active[sig.keyid], message, sig.sig)
 
     def _rotation(self, index: int, sealed: Envelope, entry: dict[str, Any]) -> None:
         try:
@@ -354,7 +356,7 @@ class _Run:
 
     def _grow(self, leaf: bytes) -> None:
         self.state.add(leaf)
-        if self.since and self.state.size == self.since.checkpoint.size:
+        if self.since is not None and self.state.size == self.since.checkpoint.size:
             self.since_root = self.state.compact.root()
 
     # --- 3. derived and other files ---------------------------------------
@@ -530,6 +532,18 @@ def walk_each(
         walked: Iterator[tuple[str, bytes]] = each(head, paths)
         return walked
     return itertools.chain.from_iterable(store.walk(head, path) for path in paths)
+
+
+def _well_formed(entry: dict[str, Any]) -> bool:
+    """Tell at once whether `_malformed` would find nothing, as almost always."""
+    get = entry.get
+    return (
+        get("format") == 1
+        and get("kind") in KINDS
+        and isinstance(get("time"), str)
+        and isinstance(get("repo"), str)
+        and isinstance(get("idempotency_key"), str)
+    )
 
 
 def _malformed(entry: dict[str, Any]) -> str:
