@@ -1,0 +1,31 @@
+"""The audit store reads git's tree objects as git lists them."""
+
+from __future__ import annotations
+
+import subprocess
+
+from changebot.adapters.git import GitStore, tree_entries_from_data
+
+
+def test_a_tree_lists_odd_names_as_git_does(store: GitStore) -> None:
+    names = ["a b.json", "caf\u00e9", "new\nline", "0", "sub/inner", "sub dir/x"]
+    head = store.write(None, {name: name.encode() for name in names}, "odd names")
+
+    listed = store.list(head, "")
+
+    git = subprocess.run(
+        ["git", "-C", str(store.path), "ls-tree", "-z", "--name-only", head],
+        capture_output=True,
+        check=True,
+    )
+    assert listed == git.stdout.decode().rstrip("\0").split("\0")
+
+
+def test_a_malformed_tree_is_read_by_the_careful_loop() -> None:
+    row = b"100644 name\0" + bytes(20)
+
+    assert tree_entries_from_data(row) == [(bytes(20), 0o100644, "name")]
+    assert tree_entries_from_data(row + b"100644 cut\0" + bytes(5)) == [
+        (bytes(20), 0o100644, "name"),
+        (bytes(5), 0o100644, "cut"),
+    ]
