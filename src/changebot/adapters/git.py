@@ -141,11 +141,8 @@ class LocalRepo:
         listed = self._listed.get(key)
         if listed is None:
             out = self._git("rev-list", "--parents", *_range_spec(base, head))
-            listed = [
-                (row[0], tuple(row[1:]))
-                for row in map(str.split, out.split("\n"))
-                if row
-            ]
+            rows = (line.partition(" ") for line in out.split("\n"))
+            listed = [(sha, tuple(rest.split())) for sha, _, rest in rows if sha]
             if _is_sha(base) and _is_sha(head):
                 self._remember(key, listed)
         return listed

@@ -61,6 +61,8 @@ class Ledger:
         index = change.get("override")
         if index is not None and int(index) in self.overrides:
             return self.overrides[int(index)]
+        if not self.granted:
+            return None
         # NOTE: an override counts for the head it was granted on, so a change
         # entry that does not name its override still shows it.
         pull = {**(change.get("pr") or {}), **(change.get("shas") or {})}

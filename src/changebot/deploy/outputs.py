@@ -132,7 +132,7 @@ def job_summary(summary: Summary) -> str:
         sep=SEP,
         md_of=_Escapes(),
     )
-    items = [item.strip() for item in listed.split(SEP) if item.strip()]
+    items = [text for item in listed.split(SEP) if (text := item.strip())]
 
     more = _more_markdown(10**9, summary)
     budget = JOB_SUMMARY_BYTES - _utf8_len(head) - _utf8_len(more) - 1
@@ -197,13 +197,17 @@ def pack(
     packed: list[str] = []
     current: list[str] = []
     used = 0
+    between = size(separator)
     for count, item in enumerate(items):
-        item = _cut(item, limit) if size(item) > limit else item
-        extra = size(item) + (size(separator) if current else 0)
+        length = size(item)
+        if length > limit:
+            item = _cut(item, limit)
+            length = size(item)
+        extra = length + (between if current else 0)
         if current and used + extra > limit:
             packed.append(separator.join(current))
             current, used = [], 0
-            extra = size(item)
+            extra = length
         if len(packed) == chunks:
             return packed, total - count
         current.append(item)
