@@ -29,3 +29,22 @@ def test_a_malformed_tree_is_read_by_the_careful_loop() -> None:
         (bytes(20), 0o100644, "name"),
         (bytes(5), 0o100644, "cut"),
     ]
+
+
+def test_walks_one_after_another_and_side_by_side_read_their_own_files(
+    store: GitStore,
+) -> None:
+    files = {f"d{d}/{i}.json": b"%d/%d" % (d, i) for d in range(3) for i in range(120)}
+    head = store.write(None, files, "three directories")
+
+    stopped = store.walk(head, "d0")
+    assert next(stopped) == ("d0/0.json", b"0/0")
+    stopped.close()
+    first, second = store.walk(head, "d1"), store.walk(head, "d2")
+    side_by_side = [pair for pairs in zip(first, second, strict=True) for pair in pairs]
+    again = list(store.walk(head, "d0"))
+
+    assert sorted(side_by_side + again) == sorted(files.items())
+    assert [path for path, _ in again] == sorted(
+        (p for p in files if p.startswith("d0/")), key=lambda p: p.encode()
+    )

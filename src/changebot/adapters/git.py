@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import io
 import itertools
 import logging
-import queue
 import re
 import subprocess
 import threading
@@ -250,6 +250,8 @@ class GitStore:
         self.ref = f"refs/heads/{branch}"
         self.origin = origin or f"{_origin_of(self._repo)}@{branch}"
         self._lock = threading.Lock()
+        #: The `git cat-file` of walks, while no walk is using it.
+        self._reader: _BlobReader | None = None
         # NOTE: written in-process: GitPython's own store runs `git hash-object`
         # once per object, which would make an append cost ten processes.
         self._objects = LooseObjectDB(str(Path(self._repo.common_dir) / "objects"))
@@ -287,7 +289,7 @@ class GitStore:
         if found is not None and found[0] == "blob":
             yield path, found[1]
             return
-        yield from _read_blobs(self._repo, self._files(commit, path))
+        yield from self._read_blobs(self._files(commit, path))
 
     def walk_each(
         self, commit: str, paths: Sequence[str]
@@ -296,7 +298,7 @@ class GitStore:
 
         One `git cat-file` stream for them all, where `walk` starts one each.
         """
-        yield from _read_blobs(self._repo, self._files_at(commit, paths))
+        yield from self._read_blobs(self._files_at(commit, paths))
 
     def blob_ids(self, commit: str, path: str) -> _BlobIds:
         """Return (name, object id) of the files directly under ``path``."""
@@ -310,7 +312,7 @@ class GitStore:
 
         One `git cat-file` stream for them all.
         """
-        for _, data in _read_blobs(self._repo, iter(files)):
+        for _, data in self._read_blobs(iter(files)):
             yield data
 
     def cache_dir(self) -> Path | None:
@@ -368,6 +370,35 @@ class GitStore:
             log.warning("git gc --auto failed", extra={"error": str(err)})
 
     # --- objects --------------------------------------------------------
+
+    def _read_blobs(
+        self, files: Iterator[tuple[str, str]]
+    ) -> Iterator[tuple[str, bytes]]:
+        """Read blobs as ``files`` lists them, through the store's `git cat-file`.
+
+        One process serves walk after walk (starting git costs more than a
+        shard's reads); a walk that starts while another is under way, or
+        after one stopped half-way, gets a process of its own.
+        """
+        with self._lock:
+            reader, self._reader = self._reader, None
+        if reader is None or not reader.alive():
+            reader = _BlobReader(self._repo)
+        try:
+            yield from reader.read(files)
+        finally:
+            if reader.clean:
+                reader = self._keep(reader)
+            if reader is not None:
+                reader.close()
+
+    def _keep(self, reader: _BlobReader) -> _BlobReader | None:
+        """Keep ``reader`` for the next walk; return it if one is kept already."""
+        with self._lock:
+            if self._reader is None:
+                self._reader = reader
+                return None
+        return reader
 
     def _object(self, name: str) -> tuple[str, bytes] | None:
         with self._lock:
@@ -489,43 +520,80 @@ def _nest(changes: Mapping[str, bytes]) -> _Changes:
     return root
 
 
-def _read_blobs(
-    repo: git.Repo, files: Iterator[tuple[str, str]]
-) -> Iterator[tuple[str, bytes]]:
-    """Read blobs through one `git cat-file --batch`, as ``files`` lists them.
+class _BlobReader:
+    """One `git cat-file --batch` that reads the blobs of one walk after another.
 
-    A feeder thread lists the files and writes their ids to git in chunks,
-    while this generator reads the contents back; memory holds a few chunks.
+    Object ids go to git a window at a time, never more than a pipe holds,
+    so that neither side can block the other: no thread is needed, git reads
+    ahead of the caller by a window at most, and memory holds one object.
     """
-    proc = repo.git.cat_file(
-        "--batch", "--buffer", as_process=True, istream=subprocess.PIPE
-    )
-    chunks: queue.Queue[list[str] | None] = queue.Queue(maxsize=4)
-    stop = threading.Event()
-    failures: list[Exception] = []
-    feeder = threading.Thread(
-        target=_feed,
-        args=(proc.proc.stdin, files, chunks, stop, failures),
-        daemon=True,
-    )
-    feeder.start()
-    out = proc.proc.stdout
+
+    def __init__(self, repo: git.Repo) -> None:
+        # NOTE: without --buffer, git writes each object out whole as soon as
+        # it is read, which the window needs: --buffer would keep the last
+        # ones back until stdin closes.
+        self._proc = repo.git.cat_file(
+            "--batch", as_process=True, istream=subprocess.PIPE
+        )
+        #: Whether every object asked for was read back (git is ready for more).
+        self.clean = True
+
+    def read(self, files: Iterator[tuple[str, str]]) -> Iterator[tuple[str, bytes]]:
+        """Yield (path, bytes) of each (path, object id) of ``files``, in order."""
+        self.clean = False
+        out = self._proc.proc.stdout
+        waiting: collections.deque[str] = collections.deque()
+        listing: Iterator[tuple[str, str]] | None = files
+        while True:
+            if listing is not None and len(waiting) <= _WINDOW // 2:
+                batch = _next_files(listing, _WINDOW - len(waiting))
+                if len(batch) < _WINDOW - len(waiting):
+                    listing = None
+                self._ask(batch)
+                waiting.extend(path for path, _ in batch)
+            if not waiting:
+                self.clean = True
+                return
+            path = waiting.popleft()
+            yield path, _read_object(out, path)
+
+    def alive(self) -> bool:
+        """Tell whether git still runs."""
+        return self._proc.proc.poll() is None
+
+    def close(self) -> None:
+        """Stop git, whatever it still has to say."""
+        # NOTE: killed, not left to see the end of its input: a worker forked
+        # since it started may hold that pipe open too.
+        proc = self._proc.proc
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+        proc.stdout.close()
+        proc.kill()
+        proc.wait()
+
+    def _ask(self, files: list[tuple[str, str]]) -> None:
+        if not files:
+            return
+        try:
+            self._proc.proc.stdin.write(
+                "".join(f"{oid}\n" for _, oid in files).encode()
+            )
+            self._proc.proc.stdin.flush()
+        except OSError as err:
+            raise AuditError(f"git cat-file stopped reading: {err}") from err
+
+
+#: How many object ids a `_BlobReader` has git read ahead: 48 lines of 65 bytes
+#: at most (SHA-256 ids) fit in the smallest pipe Linux makes, a page.
+_WINDOW = 48
+
+
+def _next_files(files: Iterator[tuple[str, str]], count: int) -> list[tuple[str, str]]:
     try:
-        while (paths := chunks.get()) is not None:
-            for path in paths:
-                yield path, _read_object(out, path)
-        if failures:
-            raise AuditError(f"cannot list the audit branch: {failures[0]}")
-    finally:
-        # NOTE: closing stdout ends git, and draining the queue ends the feeder,
-        # even when the caller stopped reading half-way.
-        stop.set()
-        out.close()
-        proc.proc.wait()
-        while feeder.is_alive():
-            with contextlib.suppress(queue.Empty):
-                chunks.get(timeout=0.01)
-        feeder.join()
+        return list(itertools.islice(files, count))
+    except Exception as err:
+        raise AuditError(f"cannot list the audit branch: {err}") from err
 
 
 def _read_object(out: Any, path: str) -> bytes:
@@ -535,36 +603,6 @@ def _read_object(out: Any, path: str) -> bytes:
     size = int(header[2])
     data: bytes = out.read(size + 1)[:size]
     return data
-
-
-def _feed(
-    stdin: Any,
-    files: Iterator[tuple[str, str]],
-    chunks: queue.Queue[list[str] | None],
-    stop: threading.Event,
-    failures: list[Exception],
-) -> None:
-    try:
-        for batch in _chunked(files, 256):
-            if stop.is_set():
-                break
-            stdin.write("".join(f"{oid}\n" for _, oid in batch).encode())
-            stdin.flush()
-            chunks.put([path for path, _ in batch])
-        stdin.close()
-    except (BrokenPipeError, ValueError):
-        log.debug("git cat-file stopped reading")
-    except Exception as err:  # handed to the reading thread, which raises it
-        failures.append(err)
-    finally:
-        chunks.put(None)
-
-
-def _chunked(
-    items: Iterator[tuple[str, str]], size: int
-) -> Iterator[list[tuple[str, str]]]:
-    while batch := list(itertools.islice(items, size)):
-        yield batch
 
 
 def _origin_of(repo: git.Repo) -> str:
