@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import fcntl
 import hashlib
 import io
 import itertools
@@ -537,6 +538,7 @@ class _BlobReader:
         )
         #: Whether every object asked for was read back (git is ready for more).
         self.clean = True
+        self._window = _window(self._proc.proc.stdin)
 
     def read(self, files: Iterator[tuple[str, str]]) -> Iterator[tuple[str, bytes]]:
         """Yield (path, bytes) of each (path, object id) of ``files``, in order."""
@@ -545,9 +547,9 @@ class _BlobReader:
         waiting: collections.deque[str] = collections.deque()
         listing: Iterator[tuple[str, str]] | None = files
         while True:
-            if listing is not None and len(waiting) <= _WINDOW // 2:
-                batch = _next_files(listing, _WINDOW - len(waiting))
-                if len(batch) < _WINDOW - len(waiting):
+            if listing is not None and len(waiting) <= self._window // 2:
+                batch = _next_files(listing, self._window - len(waiting))
+                if len(batch) < self._window - len(waiting):
                     listing = None
                 self._ask(batch)
                 waiting.extend(path for path, _ in batch)
@@ -584,9 +586,22 @@ class _BlobReader:
             raise AuditError(f"git cat-file stopped reading: {err}") from err
 
 
-#: How many object ids a `_BlobReader` has git read ahead: 48 lines of 65 bytes
-#: at most (SHA-256 ids) fit in the smallest pipe Linux makes, a page.
-_WINDOW = 48
+#: The most object ids a `_BlobReader` has git read ahead of the caller.
+_WINDOW = 256
+#: The bytes of the longest id line (SHA-256), and the smallest pipe (a page).
+_ID_LINE = 65
+_SMALL_PIPE = 4096
+
+
+def _window(stdin: Any) -> int:
+    """Return how many ids may wait in git's input at once: all of them fit."""
+    # NOTE: a pipe holds 64 KiB unless the system is short of pipe memory, and
+    # a full one would block the write while git waits for its output to be
+    # read: ask Linux its size, and assume a page elsewhere.
+    capacity = _SMALL_PIPE
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        capacity = fcntl.fcntl(stdin.fileno(), fcntl.F_GETPIPE_SZ)
+    return max(1, min(_WINDOW, capacity // _ID_LINE))
 
 
 def _next_files(files: Iterator[tuple[str, str]], count: int) -> list[tuple[str, str]]:
