@@ -240,3 +240,23 @@ def test_a_long_cache_file_is_rewritten_with_the_lines_still_wanted(
 
     assert entries == truth(store)
     assert len(path.read_bytes().split(b"\n")) == 1 + 2 + 1
+
+
+def test_a_kept_entry_reads_as_json_reads_it_however_odd(
+    counting: CountingStore, key: SigningKey
+) -> None:
+    audit = AuditLog(counting, key)
+    fill(audit, 2)
+    head = str(counting.head())
+    odd = b'{"index":1,"big":123456789012345678901234567890,"x":1,"x":"\\ud800"}'
+    edit = {layout.entry_path(1): seal(odd, [key]).encode()}
+    assert counting.advance(head, counting.write(head, edit, "odd entry 1"))
+
+    cold = list(audit.entries())
+    read_then = counting.read_count
+    warm = list(audit.entries())
+
+    assert counting.read_count == read_then
+    assert warm == cold == truth(counting)
+    assert warm[1] == {"index": 1, "big": 123456789012345678901234567890, "x": "\ud800"}
+    assert isinstance(warm[1]["big"], int)
