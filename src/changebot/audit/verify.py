@@ -534,10 +534,13 @@ def claim_run(task: ClaimTask) -> list[Finding]:
     spill = IdempotencySpill(task.spill_fd)
     spill.cover(task.recorded)
     findings = []
-    for path, data in walk_each(task.store, task.head, task.paths):
-        problem = spill.claim(path, data, task.size)
-        if problem is not None:
-            findings.append(Finding(problem[0], problem[1], path))
+    try:
+        for path, data in walk_each(task.store, task.head, task.paths):
+            problem = spill.claim(path, data, task.size)
+            if problem is not None:
+                findings.append(Finding(problem[0], problem[1], path))
+    finally:
+        spill.close()
     return findings
 
 
