@@ -83,6 +83,10 @@ def render(name: str, **context: Any) -> str:
 
 def visible(text: str) -> str:
     """Show each character that reorders or hides text as ``‹U+XXXX›``."""
+    # NOTE: every such character is outside ASCII, and CPython knows in
+    # constant time that a string is all ASCII: most text skips the search.
+    if text.isascii():
+        return text
     return _INVISIBLE.sub(_codepoint, text)
 
 
@@ -96,6 +100,8 @@ def _label(char: str) -> str:
 
 def _shown(value: object) -> object:
     """Neutralise hidden characters in every value a template outputs."""
+    if isinstance(value, str) and value.isascii():
+        return value
     if isinstance(value, Markup):
         # NOTE: Markup.replace escapes its argument, so escaped HTML stays so.
         for char in set(_INVISIBLE_BUT_JOINER.findall(value)):
