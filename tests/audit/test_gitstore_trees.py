@@ -48,3 +48,28 @@ def test_walks_one_after_another_and_side_by_side_read_their_own_files(
     assert [path for path, _ in again] == sorted(
         (p for p in files if p.startswith("d0/")), key=lambda p: p.encode()
     )
+
+
+def test_a_walk_lists_every_level_of_subdirectories_in_git_order(
+    store: GitStore,
+) -> None:
+    paths = ["a/b/c.txt", "a/d.txt", "a-b", "e.txt", "f/g/h/i.txt", "f/j.txt"]
+    head = store.write(None, {path: path.encode() for path in paths}, "nested")
+
+    walked = list(store.walk(head, ""))
+    stopped = store.walk(head, "f")
+    first = next(stopped)
+    stopped.close()
+
+    git = subprocess.run(
+        ["git", "-C", str(store.path), "ls-tree", "-r", "-z", "--name-only", head],
+        capture_output=True,
+        check=True,
+    )
+    assert [path for path, _ in walked] == git.stdout.decode().rstrip("\0").split("\0")
+    assert all(data == path.encode() for path, data in walked)
+    assert first == ("f/g/h/i.txt", b"f/g/h/i.txt")
+    assert list(store.walk(head, "f")) == [
+        ("f/g/h/i.txt", b"f/g/h/i.txt"),
+        ("f/j.txt", b"f/j.txt"),
+    ]

@@ -417,10 +417,22 @@ class GitStore:
         return tree_entries_from_data(found[1])
 
     def _files(self, commit: str, path: str) -> Iterator[tuple[str, str]]:
-        for binsha, mode, name in self._tree(commit, path):
-            child = f"{path}/{name}" if path else name
+        yield from self._files_in(path, self._tree(commit, path))
+
+    def _files_in(self, path: str, rows: _TreeRows) -> Iterator[tuple[str, str]]:
+        """List the files of the tree ``rows`` at ``path``, in its subtrees too."""
+        # NOTE: the subtrees are read in one stream, not asked for one by one
+        # (`idempotency/` has 256).
+        children = [(f"{path}/{name}" if path else name, b, m) for b, m, name in rows]
+        subtrees = self._read_blobs(
+            (child, binsha.hex())
+            for child, binsha, mode in children
+            if mode == _TREE_MODE
+        )
+        for child, binsha, mode in children:
             if mode == _TREE_MODE:
-                yield from self._files(commit, child)
+                _, data = next(subtrees)
+                yield from self._files_in(child, tree_entries_from_data(data))
             else:
                 yield child, binsha.hex()
 
