@@ -290,7 +290,8 @@ class GitStore:
         if found is not None and found[0] == "blob":
             yield path, found[1]
             return
-        yield from self._read_blobs(self._files(commit, path))
+        rows = tree_entries_from_data(found[1]) if found and found[0] == "tree" else []
+        yield from self._read_blobs(self._files_in(path, rows))
 
     def walk_each(
         self, commit: str, paths: Sequence[str]
