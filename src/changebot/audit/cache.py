@@ -33,7 +33,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from changebot import jsondoc
 from changebot.audit import layout
-from changebot.audit.reader import decode_entry, shards
+from changebot.audit.reader import decode_entry, entries_named, shards
 from changebot.errors import AuditError
 from changebot.ports import AuditStore
 
@@ -216,13 +216,14 @@ def _listed(
     store: IdentifiedStore, commit: str, number: int, name: str, start: int
 ) -> _Shard:
     directory = f"{layout.ENTRIES}/{name}"
-    files = []
-    for file_name, oid in store.blob_ids(commit, directory):
-        match = layout.ENTRY_NAME.fullmatch(file_name)
-        index = int(match[1]) if match else None
-        if index is not None and index >= start and layout.shard_of(index) == number:
-            files.append((index, f"{directory}/{file_name}", oid))
-    files.sort()
+    ids = dict(store.blob_ids(commit, directory))
+    named = entries_named(list(ids), directory, number)
+    cut = len(directory) + 1
+    files = sorted(
+        (index, path, ids[path[cut:]])
+        for path, index in named.items()
+        if index >= start
+    )
     return _Shard(name, files)
 
 

@@ -256,9 +256,8 @@ class AuditLog:
         if head is None:
             return
         store = self.store
-        directory = store.cache_dir() if isinstance(store, IdentifiedStore) else None
-        if isinstance(store, IdentifiedStore) and directory is not None:
-            yield from cached_entries(store, EntryCache(directory), head, start)
+        if isinstance(store, IdentifiedStore) and (where := store.cache_dir()):
+            yield from cached_entries(store, EntryCache(where), head, start)
             return
         for stored in stored_files(self.store, head, start):
             if stored.index is not None:

@@ -45,7 +45,7 @@ def shard_files(
     with reading the next; memory holds one shard at most.
     """
     directory = f"{layout.ENTRIES}/{name}"
-    named = _entries_named(store.list(commit, directory), directory, shard)
+    named = entries_named(store.list(commit, directory), directory, shard)
     order = sorted(named.values(), reverse=True)
     waiting: dict[int, StoredFile] = {}
     strays = []
@@ -65,7 +65,7 @@ def shard_files(
     yield from sorted(strays, key=lambda f: f.path)
 
 
-def _entries_named(
+def entries_named(
     names: list[str], directory: str, shard: int | None
 ) -> dict[str, int]:
     """Map the path of each name an entry of ``shard`` may have to its index."""

@@ -266,8 +266,7 @@ class _Run:
         if index is None:
             self.find(None, "stray file under entries/", stored.path)
             return
-        if index != self.expected:
-            self._gap(index)
+        self._gap(index)
         self.expected = index
         try:
             sealed, entry = decode_entry(stored.data)
@@ -276,8 +275,7 @@ class _Run:
             self._first(index, False, None)
             self._add_leaf(index, leaf_hash(stored.data), None)
             return
-        if self.first is None:
-            self.first = (index, True, entry.get("prev"))
+        self._first(index, True, entry.get("prev"))
         self._fields(index, entry)
         self._signed(index, sealed, entry)
         key = entry.get("idempotency_key")
@@ -297,8 +295,9 @@ class _Run:
                 "(moved, swapped or copied)",
             )
         self._prev(index, entry.get("prev"))
-        if not _well_formed(entry):
-            self.find(index, f"malformed: {_malformed(entry)}")
+        problems = _malformed(entry)
+        if problems:
+            self.find(index, f"malformed: {problems}")
 
     def _prev(self, index: int, stated: Any) -> None:
         prev = self.state.last_leaf.hex() if self.state.last_leaf else None
@@ -553,18 +552,6 @@ def walk_each(
         walked: Iterator[tuple[str, bytes]] = each(head, paths)
         return walked
     return itertools.chain.from_iterable(store.walk(head, path) for path in paths)
-
-
-def _well_formed(entry: dict[str, Any]) -> bool:
-    """Tell at once whether `_malformed` would find nothing, as almost always."""
-    get = entry.get
-    return (
-        get("format") == 1
-        and _known_kind(get("kind"))
-        and isinstance(get("time"), str)
-        and isinstance(get("repo"), str)
-        and isinstance(get("idempotency_key"), str)
-    )
 
 
 def _known_kind(kind: Any) -> bool:

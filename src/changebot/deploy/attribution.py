@@ -42,7 +42,7 @@ def attribute(
     changes: dict[int, Entry] = {}
     pushes: dict[int, Entry] = {}
     covered: set[str] = set()
-    lowered = _lowered(commits)
+    lowered = [sha.lower() for sha in commits]
     for sha in lowered:
         entry = ledger.changes.get(sha) or ledger.pushes.get(sha)
         if entry is None:
@@ -62,16 +62,6 @@ def attribute(
         sha for sha, low in zip(commits, lowered, strict=True) if low not in covered
     )
     return Attribution(_ordered(changes), _ordered(pushes), unrecorded)
-
-
-def _lowered(shas: Sequence[str]) -> list[str]:
-    """Return ``shas`` in lower case, copying none when git gave them so."""
-    # NOTE: one C-level check of the whole list is cheaper than lowering
-    # ten thousand SHAs that are lower-case already.
-    joined = "".join(shas)
-    if joined == joined.lower():
-        return list(shas)
-    return [sha.lower() for sha in shas]
 
 
 def _ordered(found: dict[int, Entry]) -> tuple[Entry, ...]:
@@ -104,7 +94,9 @@ class _Graph:
 
     def __init__(self, in_range: set[str], parents: Parents) -> None:
         self.in_range = in_range
-        self.parents = _lowered_parents(parents)
+        self.parents = {
+            sha.lower(): tuple(p.lower() for p in ps) for sha, ps in parents.items()
+        }
         self.claimed: set[str] = set()
 
     def merges(self, changes: Iterable[Entry]) -> _Placed:
@@ -164,15 +156,6 @@ class _Graph:
             found.add(commit)
             stack.extend(self.parents[commit])
         return found
-
-
-def _lowered_parents(parents: Parents) -> dict[str, tuple[str, ...]]:
-    """Return ``parents`` with every SHA in lower case (as is, when git gave it so)."""
-    listed = itertools.chain.from_iterable(parents.values())
-    joined = "".join(itertools.chain(parents, listed))
-    if joined == joined.lower():
-        return dict(parents)
-    return {sha.lower(): tuple(p.lower() for p in ps) for sha, ps in parents.items()}
 
 
 def _recorded_head(change: Entry, parents: tuple[str, ...]) -> str | None:
