@@ -86,6 +86,21 @@ def decode(data: bytes) -> Envelope:
 
 def _from_strings(obj: object) -> Envelope | None:
     """Build an envelope whose fields are all strings; else return None."""
+    fields = plain_fields(obj)
+    if fields is None:
+        return None
+    payload_type, payload, signatures = fields
+    return Envelope(
+        payload_type, payload, tuple(Signature(k, sig) for k, sig in signatures)
+    )
+
+
+def plain_fields(obj: object) -> tuple[str, bytes, list[tuple[str, bytes]]] | None:
+    """Return the payload type, payload and (key id, signature) pairs of ``obj``.
+
+    None unless every field is a string, as in every envelope changebot
+    writes; raise ValueError when a payload or signature is not base64.
+    """
     if not isinstance(obj, dict):
         return None
     payload_type, payload = obj.get("payloadType"), obj.get("payload")
@@ -99,8 +114,8 @@ def _from_strings(obj: object) -> Envelope | None:
         keyid, sig = (s.get("keyid"), s.get("sig")) if isinstance(s, dict) else (0, 0)
         if not (isinstance(keyid, str) and isinstance(sig, str)):
             return None
-        signatures.append(Signature(keyid, _base64(sig)))
-    return Envelope(payload_type, _base64(payload), tuple(signatures))
+        signatures.append((keyid, _base64(sig)))
+    return payload_type, _base64(payload), signatures
 
 
 def from_json(obj: object) -> Envelope:
