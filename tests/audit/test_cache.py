@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from changebot.adapters.git import GitStore
 from changebot.audit import AuditLog, SigningKey, layout
 from changebot.audit.cache import HEADER
-from changebot.audit.envelope import seal
+from changebot.audit.envelope import PAYLOAD_TYPE, seal
 from changebot.errors import AuditError
 
 
@@ -223,6 +224,38 @@ def test_an_entry_that_does_not_decode_still_fails(
     assert [next(read)["index"], next(read)["index"]] == [0, 1]
     with pytest.raises(AuditError, match="not a DSSE envelope"):
         next(read)
+
+
+def envelope_of(payload: str, *signatures: dict[str, Any]) -> dict[str, Any]:
+    return {"payloadType": PAYLOAD_TYPE, "payload": payload, "signatures": signatures}
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {**envelope_of("e30="), "payloadType": "text/plain"},
+        envelope_of("e30=", {"sig": 1}),
+        envelope_of("e30=", {"keyid": "k", "sig": "!"}),
+        envelope_of("WzFd"),
+        envelope_of("e30"),
+    ],
+    ids=["payload type", "signature", "signature base64", "not an object", "base64"],
+)
+def test_a_file_that_is_no_entry_fails_as_without_a_cache(
+    store: GitStore, key: SigningKey, stored: dict[str, Any]
+) -> None:
+    audit = AuditLog(store, key)
+    fill(audit, 2)
+    head = str(store.head())
+    broken = {layout.entry_path(1): json.dumps(stored).encode()}
+    assert store.advance(head, store.write(head, broken, "break entry 1"))
+    with pytest.raises(AuditError) as plain:
+        truth(store)
+
+    with pytest.raises(AuditError) as cached:
+        list(audit.entries())
+
+    assert str(cached.value) == str(plain.value)
 
 
 def test_a_long_cache_file_is_rewritten_with_the_lines_still_wanted(

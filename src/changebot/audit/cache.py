@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from changebot import jsondoc
-from changebot.audit import layout
+from changebot.audit import envelope, layout
 from changebot.audit.reader import decode_entry, entries_named, shards
 from changebot.errors import AuditError
 from changebot.ports import AuditStore
@@ -282,11 +282,32 @@ def _from_git(
     listed = [(path, oid) for _, path, oid in files]
     for (index, _, oid), data in zip(files, store.read_blobs(listed), strict=True):
         try:
-            sealed, entry = decode_entry(data)
+            payload, entry = _decoded(data)
         except AuditError as err:
             read[index] = err
             continue
         read[index] = entry
         if entry.get("index") == index:
-            payloads[oid] = sealed.payload
+            payloads[oid] = payload
     return read, payloads
+
+
+def _decoded(data: bytes) -> tuple[bytes, Entry]:
+    """Return an entry file's payload and entry, as `decode_entry` reads them.
+
+    Raise AuditError when the file is not an entry.
+    """
+    # NOTE: a reader keeps the payload alone, so an envelope whose fields are
+    # all strings (`envelope.plain_fields`, every envelope changebot writes)
+    # is read without building its signatures. Any other file goes through
+    # `decode_entry`, which says what is wrong with it.
+    try:
+        fields = envelope.plain_fields(jsondoc.loads_loose(data))
+        if fields is not None and fields[0] == envelope.PAYLOAD_TYPE:
+            entry = jsondoc.loads(fields[1])
+            if isinstance(entry, dict):
+                return fields[1], entry
+    except ValueError:
+        pass
+    sealed, entry = decode_entry(data)
+    return sealed.payload, entry
