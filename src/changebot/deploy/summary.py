@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from changebot.deploy.attribution import Attribution
@@ -65,9 +66,11 @@ class Side:
     pushes: tuple[PushLine, ...] = ()
     unrecorded: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def flagged(self) -> tuple[PullLine, ...]:
         """Return the PRs that were overridden or bypassed the policy."""
+        # NOTE: kept once found: each output asks, some twice, and a side may
+        # hold thousands of PRs.
         return tuple(p for p in self.pulls if p.flagged)
 
     @property
