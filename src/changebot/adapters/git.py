@@ -253,6 +253,8 @@ class GitStore:
         self._lock = threading.Lock()
         #: The `git cat-file` of walks, while no walk is using it.
         self._reader: _BlobReader | None = None
+        #: The path and rows of the tree `_tree` read last.
+        self._last_tree: tuple[str, _TreeRows] | None = None
         # NOTE: written in-process: GitPython's own store runs `git hash-object`
         # once per object, which would make an append cost ten processes.
         self._objects = LooseObjectDB(str(Path(self._repo.common_dir) / "objects"))
@@ -286,11 +288,12 @@ class GitStore:
         A ``path`` that names a file yields that file alone.
         """
         path = path.strip("/")
-        found = self._object(f"{commit}:{path}")
-        if found is not None and found[0] == "blob":
-            yield path, found[1]
+        rows = self._tree(commit, path)
+        if not rows:
+            found = self._object(f"{commit}:{path}")
+            if found is not None and found[0] == "blob":
+                yield path, found[1]
             return
-        rows = tree_entries_from_data(found[1]) if found and found[0] == "tree" else []
         yield from self._read_blobs(self._files_in(path, rows))
 
     def walk_each(
@@ -412,10 +415,18 @@ class GitStore:
         return (kind.decode() if isinstance(kind, bytes) else kind), data
 
     def _tree(self, commit: str, path: str) -> _TreeRows:
-        found = self._object(f"{commit}:{path.strip('/')}")
-        if found is None or found[0] != "tree":
-            return []
-        return tree_entries_from_data(found[1])
+        """Return the rows of a tree, or none if ``path`` is not a directory."""
+        # NOTE: readers list a directory, then walk it; the rows of the last
+        # tree read at a commit id (never a branch name, which moves) serve both.
+        name = f"{commit}:{path.strip('/')}"
+        last = self._last_tree
+        if last is not None and last[0] == name:
+            return last[1]
+        found = self._object(name)
+        rows = tree_entries_from_data(found[1]) if found and found[0] == "tree" else []
+        if _SHA.fullmatch(commit):
+            self._last_tree = (name, rows)
+        return rows
 
     def _files(self, commit: str, path: str) -> Iterator[tuple[str, str]]:
         yield from self._files_in(path, self._tree(commit, path))
@@ -552,6 +563,7 @@ class _BlobReader:
         #: Whether every object asked for was read back (git is ready for more).
         self.clean = True
         self._window = _window(self._proc.proc.stdin)
+        _widen(self._proc.proc.stdout)
 
     def read(self, files: Iterator[tuple[str, str]]) -> Iterator[tuple[str, bytes]]:
         """Yield (path, bytes) of each (path, object id) of ``files``, in order."""
@@ -604,6 +616,8 @@ _WINDOW = 256
 #: The bytes of the longest id line (SHA-256), and the smallest pipe (a page).
 _ID_LINE = 65
 _SMALL_PIPE = 4096
+#: The pipe git's objects come through, where Linux allows it (its default limit).
+_WIDE_PIPE = 1 << 20
 
 
 def _window(stdin: Any) -> int:
@@ -615,6 +629,15 @@ def _window(stdin: Any) -> int:
     with contextlib.suppress(AttributeError, OSError, ValueError):
         capacity = fcntl.fcntl(stdin.fileno(), fcntl.F_GETPIPE_SZ)
     return max(1, min(_WINDOW, capacity // _ID_LINE))
+
+
+def _widen(stdout: Any) -> None:
+    """Let git write up to a megabyte ahead of the reader, where Linux allows."""
+    # NOTE: a caller that checks blobs in runs (the verifier takes 64 entries
+    # at a time) stops reading while it works; in a 64 KiB pipe git would
+    # stop too, after 40 entries, and the caller would then wait for the rest.
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        fcntl.fcntl(stdout.fileno(), fcntl.F_SETPIPE_SZ, _WIDE_PIPE)
 
 
 def _next_files(files: Iterator[tuple[str, str]], count: int) -> list[tuple[str, str]]:
