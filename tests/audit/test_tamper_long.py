@@ -25,8 +25,10 @@ from changebot.audit.envelope import seal
 verify_module = importlib.import_module("changebot.audit.verify")
 
 ENTRIES = 150
-#: The first entry, the first and last of a run of 64, one inside, the last.
-PLACES = [0, 63, 64, 100, ENTRIES - 1]
+RUN = verify_module._RUN
+#: The first entry, the last of a run and the first of the next, one inside
+#: a run, the last entry.
+PLACES = [0, 2 * RUN - 1, 2 * RUN, 2 * RUN + RUN // 2, ENTRIES - 1]
 
 
 @pytest.fixture(scope="module")
