@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -159,6 +161,38 @@ def summarize(
     forge: Forge | None = None,
 ) -> tuple[Summary, str, int | None]:
     """Build a deployment's summary; return it, its key and its entry if written."""
+    with _collector_paused():
+        return _summarize(request, audit, ancestry, forge)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold the cycle collector off while a summary is built, if it was on.
+
+    NOTE: a summary holds every entry of the log (tens of thousands of dicts
+    and lists) while it builds thousands of lines, and the collector walked
+    them again and again: 10 to 25 ms of a 150 ms summary of 2,000 PRs in
+    bench_deploy. A summary makes no garbage cycles of its own; reference
+    counting frees what it drops. The pause is process-wide, so other threads
+    of the App go without the collector for as long (their cycles are
+    collected once it is back on).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _summarize(
+    request: DeploymentRequest,
+    audit: DeploymentLog,
+    ancestry: Ancestry,
+    forge: Forge | None,
+) -> tuple[Summary, str, int | None]:
     entries = list(audit.entries())
     history = deployments_of(entries, request.repo, request.environment)
     fallback = _forge_deployments(forge, request) if not history else []
