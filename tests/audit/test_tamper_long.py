@@ -88,6 +88,14 @@ def unknown_kind(work: Path, index: int) -> None:
     entry(work, index).write_text(json.dumps(envelope))
 
 
+def huge_index(work: Path, index: int) -> None:
+    envelope = json.loads(entry(work, index).read_bytes())
+    payload = json.loads(base64.b64decode(envelope["payload"]))
+    payload["index"] = 2**70 + index
+    envelope["payload"] = base64.b64encode(json.dumps(payload).encode()).decode()
+    entry(work, index).write_text(json.dumps(envelope))
+
+
 def delete(work: Path, index: int) -> None:
     entry(work, index).unlink()
 
@@ -96,6 +104,7 @@ CASES: list[tuple[Callable[[Path, int], None], str]] = [
     (edit_payload, "signature of key"),
     (resign_payload, "not signed by a trusted key"),
     (unknown_kind, "malformed: unknown kind"),
+    (huge_index, "the entry says it is entry 11805916207174113"),
     (delete, "missing"),
 ]
 

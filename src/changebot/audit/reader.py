@@ -116,7 +116,9 @@ def decode_run(files: Sequence[StoredFile]) -> list[Decoded] | None:
 
     None unless every file is an envelope of the entry type whose fields are
     all strings and whose payload is a JSON object: the caller then decodes
-    them one by one with `decode_entry`, which says what is wrong.
+    them one by one with `decode_entry`, which says what is wrong. An integer
+    past 64 bits reads as a float (see `jsondoc.loads_loose`), which suits a
+    caller that checks an entry's strings and its small integers only.
     """
     decoded = []
     try:
@@ -124,7 +126,7 @@ def decode_run(files: Sequence[StoredFile]) -> list[Decoded] | None:
             fields = envelope.plain_fields(jsondoc.loads_loose(stored.data))
             if fields is None or fields[0] != envelope.PAYLOAD_TYPE:
                 return None
-            entry = jsondoc.loads(fields[1])
+            entry = jsondoc.loads_loose(fields[1])
             if not isinstance(entry, dict):
                 return None
             decoded.append((fields[1], entry, fields[2]))
