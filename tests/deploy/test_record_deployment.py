@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from histories import REPO, Recorder, change_fields
 
@@ -247,3 +249,20 @@ def test_a_deployment_status_webhook_becomes_a_request():
     assert request.reason == "roll back the cache change"
     assert request.log_url == "https://ci.example/1"
     assert not request.set_status
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_a_deployment_leaves_the_cycle_collector_as_it_was(
+    history, audit, notifier, collecting
+):
+    deploy(history, audit, notifier, merge_pr(history, audit, 1))
+    head = merge_pr(history, audit, 2)
+    was = gc.isenabled()
+    (gc.enable if collecting else gc.disable)()
+    try:
+        outcome = deploy(history, audit, notifier, head)
+
+        assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert [p.number for p in outcome.summary.added.pulls] == [2]
