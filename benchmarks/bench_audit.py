@@ -4,7 +4,7 @@
    signs, hashes and writes every append, 1,000 entries a commit), keep a
    branch at 2,000 entries, and pack the repository as a fetched clone is.
 2. Verify it with one job and with two, and time 20,000 bare Ed25519
-   verifications with the same library in the same run, best of three
+   verifications with the same library in the same run, best of five
    rounds (targets: at most 1.3 with one job, below 1.0 with two).
 3. Time appends at entry 100 and at entry 20,000 (target ratio at most 1.5),
    and the git plumbing floor of one commit: hash-object, mktree,
@@ -33,7 +33,7 @@ ENTRIES = int(os.environ.get("BENCH_AUDIT_ENTRIES", "20000"))
 SMALL = ENTRIES // 10
 BATCH = min(1000, SMALL)
 APPENDS = 30
-ROUNDS = int(os.environ.get("BENCH_AUDIT_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_AUDIT_ROUNDS", "5"))
 ENV = {
     **os.environ,
     "GIT_CONFIG_GLOBAL": "/dev/null",
