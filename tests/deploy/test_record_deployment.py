@@ -8,6 +8,8 @@ import pytest
 from histories import REPO, Recorder, change_fields
 
 from changebot.adapters.git import LocalRepo
+from changebot.audit import layout
+from changebot.audit.log import Request
 from changebot.errors import NotifyError
 from changebot.flows.deploy import DeploymentRequest, record_deployment
 
@@ -266,3 +268,21 @@ def test_a_deployment_leaves_the_cycle_collector_as_it_was(
     finally:
         (gc.enable if was else gc.disable)()
     assert [p.number for p in outcome.summary.added.pulls] == [2]
+
+
+def test_a_log_of_several_shards_is_read_whole(history, audit, notifier):
+    live = merge_pr(history, audit, 1)
+    head = merge_pr(history, audit, 2)
+    other = [
+        Request("direct-push", "acme/other", {"commits": []}, f"push:{n}")
+        for n in range(layout.SHARD_SIZE)
+    ]
+    audit.append_many(other)
+    deploy(history, audit, notifier, live)
+
+    outcome = deploy(history, audit, notifier, head)
+
+    assert layout.shard_of(outcome.index) == 1
+    assert outcome.summary.previous_sha == live
+    assert [p.number for p in outcome.summary.added.pulls] == [2]
+    assert outcome.summary.unrecorded == ()

@@ -7,10 +7,15 @@ of commits between them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import threading
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from changebot.errors import ChangebotError
 from changebot.ports import Comparison, Forge
+
+log = logging.getLogger(__name__)
 
 
 class Ancestry(Protocol):
@@ -68,3 +73,27 @@ class ForgeAncestry:
         """Return the forge's page for ``base...head``, when it was fetched."""
         seen = self._seen.get((base, head))
         return seen.html_url if seen else None
+
+
+def lists_locally(ancestry: Ancestry) -> bool:
+    """Tell whether ``ancestry`` answers on this machine, not through the forge."""
+    return not isinstance(ancestry, ForgeAncestry)
+
+
+def list_ahead(ancestry: Ancestry, base: str, head: str) -> Callable[[], None]:
+    """Start listing ``base..head`` on another thread; return what waits for it.
+
+    A local clone keeps the range it listed, so classifying the same pair
+    later runs no git. A failure is left for that later question to meet.
+    """
+
+    def ask() -> None:
+        try:
+            ancestry.rev_list(base, head)
+            ancestry.parents(base, head)
+        except ChangebotError as err:
+            log.debug("range not listed ahead: %s", err)
+
+    thread = threading.Thread(target=ask, name="changebot-list-ahead", daemon=True)
+    thread.start()
+    return thread.join

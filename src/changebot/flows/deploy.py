@@ -14,13 +14,20 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from changebot.audit import layout
 from changebot.deploy import outputs
-from changebot.deploy.ancestry import Ancestry, ForgeAncestry
+from changebot.deploy.ancestry import (
+    Ancestry,
+    ForgeAncestry,
+    list_ahead,
+    lists_locally,
+)
 from changebot.deploy.attribution import attribute
 from changebot.deploy.classify import (
     Movement,
@@ -65,6 +72,7 @@ class DeploymentLog(Protocol):
     def find(self, idempotency_key: str) -> int | None: ...
     def entry(self, index: int) -> dict[str, Any]: ...
     def entries(self, start: int = 0) -> Iterator[dict[str, Any]]: ...
+    def size(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -193,7 +201,7 @@ def _summarize(
     ancestry: Ancestry,
     forge: Forge | None,
 ) -> tuple[Summary, str, int | None]:
-    entries = list(audit.entries())
+    entries = _read_log(audit, request, ancestry)
     history = deployments_of(entries, request.repo, request.environment)
     fallback = _forge_deployments(forge, request) if not history else []
 
@@ -212,6 +220,35 @@ def _summarize(
 
     movement = classify(previous, request.sha, earlier, ancestry)
     return _summary(movement, entries, request, ancestry), key, index
+
+
+def _read_log(
+    audit: DeploymentLog, request: DeploymentRequest, ancestry: Ancestry
+) -> list[dict[str, Any]]:
+    """Return every entry of the log, listing the range from the live SHA meanwhile.
+
+    The live SHA is that of the environment's newest deployment entry, nearly
+    always in the log's last shard. A local clone reads that shard first and
+    lists the range on another thread (git runs on a core of its own) while
+    the rest of the log is read; `classify` then finds it listed.
+    """
+    if not lists_locally(ancestry):
+        return list(audit.entries())
+    split = layout.shard_of(max(audit.size() - 1, 0)) * layout.SHARD_SIZE
+    tail = list(audit.entries(split))
+    history = deployments_of(tail, request.repo, request.environment)
+    live = history[-1].get("sha") if history else None
+    wait = list_ahead(ancestry, live, request.sha) if isinstance(live, str) else None
+    try:
+        head = list(itertools.islice(audit.entries(), split))
+    finally:
+        if wait is not None:
+            wait()
+    if len(head) != split or (head and head[-1].get("index") != split - 1):
+        # NOTE: entries not numbered 0, 1, 2, ... (a damaged branch) are read
+        # again in one go, as every reader of the log sees them.
+        return list(audit.entries())
+    return head + tail
 
 
 def _is_retry(request: DeploymentRequest, history: Sequence[Mapping[str, Any]]) -> bool:
