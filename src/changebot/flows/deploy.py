@@ -16,7 +16,7 @@ import contextlib
 import gc
 import itertools
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -201,7 +201,38 @@ def _summarize(
     ancestry: Ancestry,
     forge: Forge | None,
 ) -> tuple[Summary, str, int | None]:
-    entries = _read_log(audit, request, ancestry)
+    # 1. the log, and the range from the live SHA listed meanwhile
+    entries, listing = _read_log(audit, request, ancestry)
+
+    # 2. what the log says, while git may still be listing the range
+    try:
+        live = _live(request, audit, entries, forge)
+        ledger = with_landed(Ledger.build(entries, request.repo))
+    finally:
+        listing()
+
+    # 3. the range, classified and attributed
+    movement = classify(live.previous, request.sha, live.earlier, ancestry)
+    return _summary(movement, ledger, request, ancestry), live.key, live.index
+
+
+@dataclass(frozen=True)
+class _Live:
+    """What was live before a deployment, and the deployment's key and entry."""
+
+    previous: str | None
+    earlier: set[str]
+    key: str
+    index: int | None
+
+
+def _live(
+    request: DeploymentRequest,
+    audit: DeploymentLog,
+    entries: Sequence[Mapping[str, Any]],
+    forge: Forge | None,
+) -> _Live:
+    """Find the live SHA in the log (or the forge), and whether the entry exists."""
     history = deployments_of(entries, request.repo, request.environment)
     fallback = _forge_deployments(forge, request) if not history else []
 
@@ -217,15 +248,13 @@ def _summarize(
         previous = written.get("previous_sha")
         key = str(written.get("idempotency_key") or key)
         earlier = earlier_shas([e for e in history if int(e["index"]) < index])
-
-    movement = classify(previous, request.sha, earlier, ancestry)
-    return _summary(movement, entries, request, ancestry), key, index
+    return _Live(previous, earlier, key, index)
 
 
 def _read_log(
     audit: DeploymentLog, request: DeploymentRequest, ancestry: Ancestry
-) -> list[dict[str, Any]]:
-    """Return every entry of the log, listing the range from the live SHA meanwhile.
+) -> tuple[list[dict[str, Any]], Callable[[], None]]:
+    """Return every entry of the log, and what waits for the range being listed.
 
     The live SHA is that of the environment's newest deployment entry, nearly
     always in the log's last shard. A local clone reads that shard first and
@@ -233,22 +262,28 @@ def _read_log(
     the rest of the log is read; `classify` then finds it listed.
     """
     if not lists_locally(ancestry):
-        return list(audit.entries())
+        return list(audit.entries()), _nothing
     split = layout.shard_of(max(audit.size() - 1, 0)) * layout.SHARD_SIZE
     tail = list(audit.entries(split))
     history = deployments_of(tail, request.repo, request.environment)
     live = history[-1].get("sha") if history else None
-    wait = list_ahead(ancestry, live, request.sha) if isinstance(live, str) else None
+    listing = (
+        list_ahead(ancestry, live, request.sha) if isinstance(live, str) else _nothing
+    )
     try:
         head = list(itertools.islice(audit.entries(), split))
-    finally:
-        if wait is not None:
-            wait()
-    if len(head) != split or (head and head[-1].get("index") != split - 1):
-        # NOTE: entries not numbered 0, 1, 2, ... (a damaged branch) are read
-        # again in one go, as every reader of the log sees them.
-        return list(audit.entries())
-    return head + tail
+        if len(head) != split or (head and head[-1].get("index") != split - 1):
+            # NOTE: entries not numbered 0, 1, 2, ... (a damaged branch) are
+            # read again in one go, as every reader of the log sees them.
+            head, tail = [], list(audit.entries())
+    except BaseException:
+        listing()  # git is not left listing for a summary that failed
+        raise
+    return head + tail, listing
+
+
+def _nothing() -> None:
+    """Wait for nothing: no range is being listed."""
 
 
 def _is_retry(request: DeploymentRequest, history: Sequence[Mapping[str, Any]]) -> bool:
@@ -267,12 +302,8 @@ def _forge_deployments(
 
 
 def _summary(
-    movement: Movement,
-    entries: Sequence[Mapping[str, Any]],
-    request: DeploymentRequest,
-    ancestry: Ancestry,
+    movement: Movement, ledger: Ledger, request: DeploymentRequest, ancestry: Ancestry
 ) -> Summary:
-    ledger = with_landed(Ledger.build(entries, request.repo))
     ancestry = LandedAncestry(ancestry, ledger)
     return build_summary(
         movement,
