@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from changebot.deploy import outputs
 from changebot.deploy.summary import PullLine, PushLine, Side, Summary
 from changebot.render import md
@@ -53,3 +57,33 @@ def test_push_refs_and_pushers_are_escaped() -> None:
     line = next(line for line in markdown.splitlines() if "direct push" in line)
     assert md("refs/heads/[main]") in line and md("@mallory") in line
     assert line.endswith(f"areas: {md('a*b')}")
+
+
+ODD_TEXTS = [
+    "  leading spaces",
+    "@bob: see https://example.com and www.example.com",
+    "<b>bold</b> & [link](x) # not a heading",
+    "two\n   lines",
+    "   ",
+    "",
+    "hidden \u202e reversed",
+    "trailing @",
+]
+
+
+@pytest.mark.parametrize("texts", [ODD_TEXTS, [*ODD_TEXTS, "a NUL \x00 inside"]])
+def test_titles_and_excerpts_read_as_each_escaped_alone(texts: list[str]) -> None:
+    pulls = tuple(
+        replace(pull(n, "ana"), title=text, excerpt=text[::-1])
+        for n, text in enumerate(texts, start=1)
+    )
+
+    markdown = outputs.job_summary(summary(Side(pulls=pulls)))
+
+    items = markdown.rstrip("\n").split("\n- #")[1:]
+    titles = [item.split(" **", 1)[1].split("** by ana", 1)[0] for item in items]
+    excerpts = [
+        item.split("\n  _", 1)[1][:-1] if "\n  _" in item else "" for item in items
+    ]
+    assert titles == [md(text) for text in texts]
+    assert excerpts == [md(text[::-1]) for text in texts]

@@ -6,7 +6,7 @@ link; only a single item longer than a whole block is cut inside.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,7 +130,7 @@ def job_summary(summary: Summary) -> str:
         s=summary,
         sides=list(_sides(summary)),
         sep=SEP,
-        md_of=_Escapes(),
+        md_of=_Escapes(_distinct_texts(summary)),
     )
     items = [text for item in listed.split(SEP) if (text := item.strip())]
 
@@ -146,10 +146,14 @@ class _Escapes:
 
     Templates read it as ``md_of[text]``: a lookup costs Jinja less than a
     call, and one summary repeats the same few authors, areas and refs.
+    ``texts`` are escaped ahead, all in one call of `md`.
     """
 
-    def __init__(self) -> None:
-        self._escaped: dict[tuple[type, object], str] = {}
+    def __init__(self, texts: Sequence[str] = ()) -> None:
+        escaped = _escaped_together(texts)
+        self._escaped: dict[tuple[type, object], str] = {
+            (str, text): found for text, found in zip(texts, escaped, strict=True)
+        }
 
     def __getitem__(self, text: object) -> str:
         # NOTE: keyed by type as well, since True == 1 but they read apart.
@@ -161,6 +165,34 @@ class _Escapes:
         if found is None:
             found = self._escaped[key] = md(text)
         return found
+
+
+#: Joins the texts `md` escapes in one call: NUL ends each, and each starts a line.
+_TOGETHER = "\x00\n"
+
+
+def _escaped_together(texts: Sequence[str]) -> list[str]:
+    """Return ``texts`` each as `md` escapes it, escaped in one call if they can be.
+
+    `md` escapes character by character and strips the start of each line,
+    so a text that starts a line of its own and holds no NUL comes out of one
+    call over all of them as it would alone, at a third of the cost of
+    thousands of calls. Any text with a NUL sends them one by one.
+    """
+    joined = _TOGETHER.join(texts)
+    if joined.count("\x00") == len(texts) - 1:
+        found = md(joined).split(_TOGETHER)
+        if len(found) == len(texts):
+            return found
+    return [md(text) for text in texts]
+
+
+def _distinct_texts(summary: Summary) -> list[str]:
+    """Return the texts of a summary that differ from PR to PR: titles, excerpts."""
+    pulls = [pull for _, side in _sides(summary) for pull in side.pulls]
+    texts = dict.fromkeys(pull.title for pull in pulls)
+    texts.update(dict.fromkeys(pull.excerpt for pull in pulls))
+    return [text for text in texts if type(text) is str]
 
 
 def _more_markdown(omitted: int, summary: Summary) -> str:
