@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 # tests/ is on sys.path (it has no __init__.py), so its packages import by name.
 from policy.pulls import policy, pull, review
 
@@ -27,6 +29,26 @@ def test_md_leaves_no_html_mentions_links_or_block_syntax() -> None:
     assert "@admin" not in out
     assert "](" not in out and "https://" not in out
     assert not any(line.startswith(("#", "-", " ")) for line in out.splitlines())
+
+
+WJ = "\u2060"  # the word joiner that keeps GitHub from linking
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Visit WWW.Example.com", f"Visit WWW{WJ}\\.Example\\.com"),
+        ("see HTTPS://x.io/a_b", f"see HTTPS{WJ}\\://x\\.io/a\\_b"),
+        ("javascript:alert(1)", f"javascript{WJ}\\:alert\\(1\\)"),
+        ("xjavascript:1 wwwx.io", "xjavascript\\:1 wwwx\\.io"),
+        ("path a\\:b", "path a\\\\\\:b"),
+        ("&lt; is <", "&amp;lt; is &lt;"),
+        ("  indented\n  two @dev", f"indented\ntwo @{WJ}dev"),
+    ],
+)
+def test_md_shows_the_text_as_written(text: str, shown: str) -> None:
+    # Escapes and joiners change how GitHub reads the text, never its letters.
+    assert md(text) == shown
 
 
 def test_mrkdwn_neutralises_slack_broadcasts_and_links() -> None:

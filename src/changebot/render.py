@@ -34,10 +34,19 @@ COMMENT_LIMIT = 65_536
 #: See: https://docs.github.com/en/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary
 JOB_SUMMARY_LIMIT = 1024 * 1024
 
-_MD_ESCAPE = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=:])")
+#: What `md` puts for each character it escapes, in this order: the backslash
+#: first, as every later escape adds one.
+_MD_ESCAPES = (
+    ("\\", "\\\\"),
+    ("&", "&amp;"),
+    ("<", "&lt;"),
+    (">", "&gt;"),
+    *((c, "\\" + c) for c in "`*_{}[]()#+-.!|~=:"),
+)
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
-_SCHEME = re.compile(r"(?i)\b(https?|ftp|mailto|javascript|data)(\\?:)")
-_WWW = re.compile(r"(?i)\bwww(?=\\\.)")
+#: A link scheme, and `www`, as the last word before an (escaped) `:` or `.`.
+_SCHEME = re.compile(r"(?i)\b(?:https?|ftp|mailto|javascript|data)\Z")
+_WWW = re.compile(r"(?i)\bwww\Z")
 _WORD_JOINER = "\u2060"
 #: Characters that reorder text or hide in it: bidi controls (Trojan Source)
 #: and zero-width marks. A reader sees them as ``‹U+202E›``.
@@ -123,13 +132,30 @@ def md(text: object) -> str:
     if text is None:
         return ""
     value = visible(str(text))
-    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    value = _MD_ESCAPE.sub(r"\\\1", value)
-    value = _MENTION.sub("@" + _WORD_JOINER, value)
-    value = _SCHEME.sub(lambda m: m.group(1) + _WORD_JOINER + m.group(2), value)
-    value = _WWW.sub("www" + _WORD_JOINER, value)
+    for char, escaped in _MD_ESCAPES:
+        if char in value:
+            value = value.replace(char, escaped)
+    if "@" in value:
+        value = _MENTION.sub("@" + _WORD_JOINER, value)
+    value = _joined_before(value, "\\:", _SCHEME)
+    value = _joined_before(value, "\\.", _WWW)
     # Leading spaces would make an indented code block.
+    if "\n" not in value:
+        return value.lstrip()
     return "\n".join(line.lstrip() for line in value.split("\n"))
+
+
+def _joined_before(value: str, mark: str, word: re.Pattern[str]) -> str:
+    """Put a word joiner between ``word`` and each ``mark`` right after it."""
+    # NOTE: looked for at each mark, in the few characters before it, rather
+    # than at every position of the text (a third of the cost of `md`). No
+    # word matched is longer than ten characters; one more shows whether a
+    # word starts there.
+    parts = value.split(mark)
+    for i in range(len(parts) - 1):
+        if word.search(parts[i][-11:]):
+            parts[i] += _WORD_JOINER
+    return mark.join(parts)
 
 
 def mrkdwn(text: object) -> str:

@@ -59,6 +59,34 @@ def test_merge_commit_prs_cost_no_git_call_each(history, log):
     assert counting.rev_lists == [(live, tip)]
 
 
+class Shouting(Counting):
+    """An ancestry that names every commit in upper case."""
+
+    def rev_list(self, base, head):
+        return [sha.upper() for sha in super().rev_list(base, head)]
+
+    def parents(self, base, head):
+        listed = self.repo.parents(base, head)
+        return {s.upper(): tuple(p.upper() for p in ps) for s, ps in listed.items()}
+
+
+def test_shas_in_upper_case_are_placed_as_lower_case_ones(history, log):
+    live = history.commit("live")
+    for n in (1, 2):
+        base, branch, merge = merged_branch(history, f"pr{n}", "ab")
+        log.change(
+            n, merge, merge_method="merge", shas={"base": base, "head": branch[-1]}
+        )
+    tip = history.git("rev-parse", "HEAD")
+    shouting = Shouting(LocalRepo(history.path))
+
+    found = summarize(history, log, live, tip.upper(), shouting)
+
+    assert [c["pr"]["number"] for c in found.changes] == [1, 2]
+    assert found.unrecorded == ()
+    assert len(shouting.rev_lists) == 1
+
+
 def test_a_merge_that_merged_another_head_does_not_cover_its_branch(history, log):
     live = history.commit("live")
     base, branch, merge = merged_branch(history, "pr1", "ab")

@@ -94,9 +94,7 @@ class _Graph:
 
     def __init__(self, in_range: set[str], parents: Parents) -> None:
         self.in_range = in_range
-        self.parents = {
-            sha.lower(): tuple(p.lower() for p in ps) for sha, ps in parents.items()
-        }
+        self.parents = _lowered(parents)
         self.claimed: set[str] = set()
 
     def merges(self, changes: Iterable[Entry]) -> _Placed:
@@ -156,6 +154,16 @@ class _Graph:
             found.add(commit)
             stack.extend(self.parents[commit])
         return found
+
+
+def _lowered(parents: Parents) -> dict[str, tuple[str, ...]]:
+    """Return ``parents`` with every SHA in lower case."""
+    # NOTE: git lists SHAs in lower case; one pass over them all says so, where
+    # lowering ten thousand commits and their parents one by one costs 3 ms.
+    every = "".join(itertools.chain(parents, *parents.values()))
+    if every == every.lower():
+        return dict(parents)
+    return {sha.lower(): tuple(p.lower() for p in ps) for sha, ps in parents.items()}
 
 
 def _recorded_head(change: Entry, parents: tuple[str, ...]) -> str | None:
