@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+
+import pytest
+
 from changebot.adapters.git import LocalRepo
+from changebot.errors import ChangebotError
 
 
 def branch_and_merge(history):
@@ -67,3 +72,41 @@ def test_a_ref_name_is_not_remembered(history):
     history.commit("two")
 
     assert len(repo.rev_list(None, "main")) == 2
+
+
+def test_a_range_longer_than_a_pipe_is_listed_whole(history):
+    # 2,000 commits and their parents are 160 KB of listing, more than a
+    # pipe holds at once: nothing is lost while git waits to be read.
+    base = history.commit("base")
+    stream = []
+    for n in range(2000):
+        stream.append("commit refs/heads/main\n")
+        stream.append(f"committer dev <dev@example.com> {1_800_000_000 + n} +0000\n")
+        stream.append(f"data {len(str(n))}\n{n}\n")
+        stream.append(f"from {base}\n" if n == 0 else "")
+    subprocess.run(
+        ["git", "fast-import", "--quiet"],
+        cwd=history.path,
+        input="".join(stream),
+        text=True,
+        check=True,
+    )
+    tip = history.git("rev-parse", "main")
+
+    listed = LocalRepo(history.path).lineage(base, tip)
+
+    assert [sha for sha, _ in listed] == history.git(
+        "rev-list", tip, f"^{base}"
+    ).split()
+    assert listed[-1][1] == (base,)
+
+
+def test_a_range_git_cannot_list_says_what_to_do(history):
+    history.commit("base")
+    missing = "f" * 40
+
+    with pytest.raises(ChangebotError) as raised:
+        LocalRepo(history.path).lineage(missing, "HEAD")
+
+    assert "rev-list" in str(raised.value) and missing in str(raised.value)
+    assert "git fetch" in (raised.value.hint or "")
