@@ -85,7 +85,7 @@ class LocalRepo:
         its turn every few milliseconds; a megabyte of pipe lets git finish
         on its own core (bench_deploy: 10 ms of a 120 ms summary).
         """
-        command = self._repo.git.execute(["git", *args], as_process=True)
+        command: Any = self._repo.git.execute(["git", *args], as_process=True)
         proc = command.proc
         _widen(proc.stdout)
         out, err = proc.communicate()
