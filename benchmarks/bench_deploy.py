@@ -38,7 +38,7 @@ from changebot.flows.deploy import DeploymentRequest, record_deployment, summari
 REPO = "acme/infra"
 COMMITS = int(os.environ.get("BENCH_DEPLOY_COMMITS", "10000"))
 PULLS = int(os.environ.get("BENCH_DEPLOY_PULLS", "2000"))
-ROUNDS = 3
+ROUNDS = 5
 ENV = {
     **os.environ,
     "GIT_CONFIG_GLOBAL": "/dev/null",
