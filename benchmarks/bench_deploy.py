@@ -2,11 +2,15 @@
 
 1. Build a repository with git fast-import: one deployed commit, then a range
    of 10,000 commits. Two shapes of history:
-   - "squash": 2,000 squash-merged PRs and 8,000 commits of 1,000 recorded
+   - "squash": 2,000 squash-merged PRs and 8,000 commits of 2,000 recorded
      direct pushes (every commit sits on the branch itself);
    - "merge": 2,000 PRs merged with merge commits, 4 branch commits each.
-2. Record the audit log for it (change and direct-push entries, signed), then
-   pack the repository as a fetched clone is (appends write loose objects).
+2. Record the audit log for it (change and direct-push entries, signed, with
+   the commits each change landed as changebot records them), then pack the
+   repository as a fetched clone is (appends write loose objects).
+   `BENCH_DEPLOY_LANDED=0` records change entries without the commits they
+   landed, as entries written before that field existed are: attribution
+   then walks the range's graph for merge-commit PRs.
 3. Time `git rev-list` of the range, then the summary (read the log, classify,
    attribute, build) and its outputs (Slack blocks, job summary), in the same
    run, and print both with their ratio (target: at most 3). The summary is
@@ -38,6 +42,7 @@ from changebot.flows.deploy import DeploymentRequest, record_deployment, summari
 REPO = "acme/infra"
 COMMITS = int(os.environ.get("BENCH_DEPLOY_COMMITS", "10000"))
 PULLS = int(os.environ.get("BENCH_DEPLOY_PULLS", "2000"))
+LANDED = os.environ.get("BENCH_DEPLOY_LANDED", "1") != "0"
 ROUNDS = 5
 ENV = {
     **os.environ,
@@ -111,9 +116,10 @@ def merge_history(stream: Stream) -> dict[str, Any]:
     tip, pulls = base, []
     per_pull = COMMITS // PULLS
     for n in range(PULLS):
-        head = tip
+        head, branch = tip, []
         for k in range(per_pull - 1):
             head = stream.commit(f"refs/heads/pr-{n}", [head], f"pr-{n}-{k}")
+            branch.append(head)
         merged = stream.commit("refs/heads/main", [tip, head], f"merge-{n}")
         pulls.append(
             {
@@ -122,6 +128,7 @@ def merge_history(stream: Stream) -> dict[str, Any]:
                 "method": "merge",
                 "base": tip,
                 "head": head,
+                "commits": [*branch, merged],
             }
         )
         tip = merged
@@ -153,6 +160,7 @@ def build_repository(
         for name in ("merge", "base", "head"):
             if name in pull:
                 pull[name] = resolve(pull[name])
+        pull["commits"] = [resolve(m) for m in pull.get("commits", [])]
     plan["pushes"] = [[resolve(m) for m in push] for push in plan["pushes"]]
     plan["base"], plan["tip"] = resolve(plan["base"]), resolve(plan["tip"])
     return plan
@@ -185,6 +193,8 @@ def _change(pull: dict[str, Any]) -> Request:
         "tickets": [], "verdict": {"conclusion": "success", "failed": []},
         "bypassed": number % 97 == 0, "override": None,
     }  # fmt: skip
+    if LANDED:
+        fields["commits"] = pull["commits"] or [pull["merge"]]
     return Request("change", REPO, fields, f"change:{REPO}#{number}")
 
 

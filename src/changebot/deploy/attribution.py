@@ -52,8 +52,12 @@ def attribute(
         found[int(entry["index"])] = entry
 
     in_range = set(lowered)
+    # NOTE: a change entry lists the commits it landed (`landed`), found above;
+    # the range's graph is walked only for commits that are still unplaced,
+    # those of entries that do not list theirs.
+    unplaced = len(covered) < len(in_range)
     merged = [c for c in changes.values() if _merged_head(c, in_range)]
-    if merged:
+    if merged and unplaced:
         placed = _Graph(in_range, parents or {}).merges(merged)
         covered |= placed.covered
         others = [c for c in merged if _merge_sha(c) not in placed.merges]

@@ -43,7 +43,8 @@ class LandedAncestry:
 
     def __init__(self, ancestry: Ancestry, ledger: Ledger) -> None:
         self._ancestry = ancestry
-        self._listed = _listed_ranges(ledger)
+        self._ledger = ledger
+        self._ranges: dict[tuple[str, str], tuple[str, ...]] | None = None
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         """Tell whether ``ancestor`` is reachable from ``descendant``."""
@@ -51,7 +52,11 @@ class LandedAncestry:
 
     def rev_list(self, base: str | None, head: str) -> list[str]:
         """Return the SHAs in ``base..head``, from an entry when one recorded them."""
-        found = self._listed.get((str(base).lower(), head.lower()))
+        if self._ranges is None:
+            # NOTE: found when first asked: attribution asks only for PRs the
+            # range's own graph cannot place, and most summaries have none.
+            self._ranges = _listed_ranges(self._ledger)
+        found = self._ranges.get((str(base).lower(), head.lower()))
         if found is not None:
             return list(found)
         return self._ancestry.rev_list(base, head)
@@ -64,7 +69,9 @@ class LandedAncestry:
 def _listed_ranges(ledger: Ledger) -> dict[tuple[str, str], tuple[str, ...]]:
     """Return (base, head) -> PR commits, for merge-commit changes listing them."""
     ranges: dict[tuple[str, str], tuple[str, ...]] = {}
-    for change in ledger.changes.values():
+    # NOTE: a change is under each commit it landed; each is looked at once.
+    changes = {id(change): change for change in ledger.changes.values()}
+    for change in changes.values():
         shas = change.get("shas") or {}
         merge = str(shas.get("merge") or "").lower()
         commits = tuple(sha for sha in landed(change) if sha != merge)
