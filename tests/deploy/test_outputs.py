@@ -65,6 +65,17 @@ def test_small_summary_lists_every_pr_in_valid_blocks():
     assert "Deploy" in text and "production" in text
 
 
+def test_each_pr_names_all_its_approvers_and_areas_everywhere():
+    found = summary(2)
+
+    _, blocks = outputs.slack_message(found)
+    slack = "\n".join(block_texts(blocks))
+    job = outputs.job_summary(found)
+
+    assert slack.count("approved by bob, carol · areas: terraform, kubernetes") == 2
+    assert job.count("approved by bob, carol · areas: terraform, kubernetes") == 2
+
+
 def test_user_text_is_escaped_for_mrkdwn():
     _, blocks = outputs.slack_message(summary(1))
 
