@@ -70,10 +70,7 @@ class LocalRepo:
         try:
             out: str = self._repo.git.execute(["git", *args])
         except git.GitCommandError as err:
-            raise ChangebotError(
-                f"git {args[0]} failed: {err.stderr.strip() or err}",
-                hint="check that the refs exist in this clone (`git fetch`)",
-            ) from err
+            raise _failed(args, err.stderr.strip() or str(err)) from err
         return out
 
     def _listing(self, *args: str) -> str:
@@ -91,10 +88,7 @@ class LocalRepo:
         out, err = proc.communicate()
         if proc.returncode != 0:
             stderr = err.decode(errors="replace").strip()
-            raise ChangebotError(
-                f"git {args[0]} failed: {stderr or f'exit status {proc.returncode}'}",
-                hint="check that the refs exist in this clone (`git fetch`)",
-            )
+            raise _failed(args, stderr or f"exit status {proc.returncode}")
         return str(out.decode(errors="replace"))
 
     def resolve(self, ref: str) -> str:
@@ -199,6 +193,14 @@ class LocalRepo:
         except git.GitCommandError:
             return None
         return out.strip() or None
+
+
+def _failed(args: Sequence[str], detail: str) -> ChangebotError:
+    """Say which git command failed in a clone, and why."""
+    return ChangebotError(
+        f"git {args[0]} failed: {detail}",
+        hint="check that the refs exist in this clone (`git fetch`)",
+    )
 
 
 def _range_spec(base: str | None, head: str) -> list[str]:

@@ -55,17 +55,27 @@ def attribute(
     # NOTE: a change entry lists the commits it landed (`landed`), found above;
     # the range's graph is walked only for commits that are still unplaced,
     # those of entries that do not list theirs.
-    unplaced = len(covered) < len(in_range)
-    merged = [c for c in changes.values() if _merged_head(c, in_range)]
-    if merged and unplaced:
-        placed = _Graph(in_range, parents or {}).merges(merged)
-        covered |= placed.covered
-        others = [c for c in merged if _merge_sha(c) not in placed.merges]
-        covered |= _branch_commits(others, ancestry)
+    if len(covered) < len(in_range):
+        covered |= _merged_branches(changes.values(), in_range, parents, ancestry)
     unrecorded = tuple(
         sha for sha, low in zip(commits, lowered, strict=True) if low not in covered
     )
     return Attribution(_ordered(changes), _ordered(pushes), unrecorded)
+
+
+def _merged_branches(
+    changes: Iterable[Entry],
+    in_range: set[str],
+    parents: Parents | None,
+    ancestry: Ancestry,
+) -> set[str]:
+    """Return the commits that merge-commit PRs merged in the range brought."""
+    merged = [c for c in changes if _merged_head(c, in_range)]
+    if not merged:
+        return set()
+    placed = _Graph(in_range, parents or {}).merges(merged)
+    others = [c for c in merged if _merge_sha(c) not in placed.merges]
+    return set(placed.covered) | _branch_commits(others, ancestry)
 
 
 def _ordered(found: dict[int, Entry]) -> tuple[Entry, ...]:

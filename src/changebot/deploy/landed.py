@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import cached_property
 
 from changebot.deploy.ancestry import Ancestry
 from changebot.deploy.ledger import Entry, Ledger
@@ -44,7 +45,6 @@ class LandedAncestry:
     def __init__(self, ancestry: Ancestry, ledger: Ledger) -> None:
         self._ancestry = ancestry
         self._ledger = ledger
-        self._ranges: dict[tuple[str, str], tuple[str, ...]] | None = None
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         """Tell whether ``ancestor`` is reachable from ``descendant``."""
@@ -52,14 +52,16 @@ class LandedAncestry:
 
     def rev_list(self, base: str | None, head: str) -> list[str]:
         """Return the SHAs in ``base..head``, from an entry when one recorded them."""
-        if self._ranges is None:
-            # NOTE: found when first asked: attribution asks only for PRs the
-            # range's own graph cannot place, and most summaries have none.
-            self._ranges = _listed_ranges(self._ledger)
         found = self._ranges.get((str(base).lower(), head.lower()))
         if found is not None:
             return list(found)
         return self._ancestry.rev_list(base, head)
+
+    @cached_property
+    def _ranges(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        # NOTE: found when first asked: attribution asks only for PRs the
+        # range's own graph cannot place, and most summaries have none.
+        return _listed_ranges(self._ledger)
 
     def parents(self, base: str | None, head: str) -> Mapping[str, tuple[str, ...]]:
         """Return the parents of each commit in ``base..head``; empty if unknown."""
