@@ -11,12 +11,16 @@
    `BENCH_DEPLOY_LANDED=0` records change entries without the commits they
    landed, as entries written before that field existed are: attribution
    then walks the range's graph for merge-commit PRs.
+   `BENCH_DEPLOY_PAYLOADS=0` records the log without `payloads/` files, as
+   logs whose shards filled before those files existed are: every entry is
+   then read from its own file.
 3. Time `git rev-list` of the range, then the summary (read the log, classify,
    attribute, build) and its outputs (Slack blocks, job summary), in the same
    run, and print both with their ratio (target: at most 3). The summary is
-   timed cold (no entry cache: each entry file decoded from git, as on a
-   fresh machine) and warm (the cache that an earlier summary left in the
-   git directory), each with its ratio.
+   timed cold (no entry cache, as on a fresh machine: full shards are read
+   from their payloads files, other entries decoded from git) and warm (the
+   cache that an earlier summary left in the git directory), each with its
+   ratio.
 
 Run: `python -m benchmarks.bench_deploy` (or through `python -m benchmarks`).
 """
@@ -43,6 +47,7 @@ REPO = "acme/infra"
 COMMITS = int(os.environ.get("BENCH_DEPLOY_COMMITS", "10000"))
 PULLS = int(os.environ.get("BENCH_DEPLOY_PULLS", "2000"))
 LANDED = os.environ.get("BENCH_DEPLOY_LANDED", "1") != "0"
+PAYLOADS = os.environ.get("BENCH_DEPLOY_PAYLOADS", "1") != "0"
 ROUNDS = 5
 ENV = {
     **os.environ,
@@ -171,13 +176,21 @@ def build_repository(
 
 def record_log(path: Path, plan: dict[str, Any]) -> AuditLog:
     """Append the change and direct-push entries of ``plan``, signed."""
-    audit = AuditLog(GitStore(path), SigningKey.generate())
+    writer = AuditLog if PAYLOADS else _WithoutPayloads
+    audit = writer(GitStore(path), SigningKey.generate())
     requests = [_change(p) for p in plan["pulls"]] + [
         _push(n, commits) for n, commits in enumerate(plan["pushes"])
     ]
     for start in range(0, len(requests), 1000):
         audit.append_many(requests[start : start + 1000])
     return audit
+
+
+class _WithoutPayloads(AuditLog):
+    """A log written as before shards had `payloads/` files."""
+
+    def _payload_lines(self, draft: object, shard: int) -> None:
+        return None
 
 
 def _change(pull: dict[str, Any]) -> Request:
@@ -306,7 +319,10 @@ def _breakdown(
 
 def main() -> None:
     """Print the deployment summary figures and ratios."""
-    print(f"deployment summary: {COMMITS} commits, {PULLS} PRs, best of {ROUNDS}")
+    print(
+        f"deployment summary: {COMMITS} commits, {PULLS} PRs, best of {ROUNDS}"
+        + ("" if PAYLOADS else ", a log without payloads files")
+    )
     with tempfile.TemporaryDirectory() as tmp:
         measure("squash", squash_history, Path(tmp))
         measure("merge", merge_history, Path(tmp))

@@ -13,6 +13,11 @@ is missing, foreign, torn or hostile only costs a read from git. Nothing in
 it is executed or unpickled; a payload is parsed as JSON like the one in the
 entry file, and must name the index its file name gives.
 
+A full shard's entries come from its payloads file on the branch instead,
+when it has one (docs/audit-format.md, "Derived files"): one read for a
+thousand entries, on any machine. The cache serves the open shard, and full
+shards written without that file.
+
 NOTE: the cache lives inside the repository's git directory, so whoever can
 write it can rewrite the branch's objects and refs as well. Readers such as
 deployment summaries take the branch as `changebot audit verify` vouches for
@@ -191,6 +196,8 @@ def _append(path: Path, data: bytes) -> None:
 class _Shard:
     """The entry files of one shard: (index, path, blob id) in index order."""
 
+    commit: str
+    number: int
     name: str
     files: list[tuple[int, str, str]]
 
@@ -224,14 +231,16 @@ def _listed(
         for path, index in named.items()
         if index >= start
     )
-    return _Shard(name, files)
+    return _Shard(commit, number, name, files)
 
 
 def _shard_entries(
     store: IdentifiedStore, cache: EntryCache, shard: _Shard
 ) -> Iterator[Entry]:
-    """Yield a shard's entries: kept ones from the cache, the rest from git."""
-    kept = _from_cache(cache, shard)
+    """Yield a shard's entries: from its payloads file or the cache, else git."""
+    kept = _from_payloads(store, shard)
+    if len(kept) < len(shard.files):
+        kept = _from_cache(cache, shard) | kept
     missing = [file for file in shard.files if file[0] not in kept]
     read, payloads = _from_git(store, missing)
     cache.add(shard.name, payloads)
@@ -240,6 +249,29 @@ def _shard_entries(
         if isinstance(found, AuditError):
             raise found
         yield found
+
+
+def _from_payloads(store: IdentifiedStore, shard: _Shard) -> dict[int, Entry]:
+    """Return the entries a full shard's payloads file holds, by index, checked.
+
+    The file is on the branch, and `changebot audit verify` checks it
+    against the entries as it checks them: readers take it as they take
+    the entries, on the verifier's word.
+    """
+    if len(shard.files) != layout.SHARD_SIZE:
+        return {}
+    data = store.read(shard.commit, layout.payloads_path(shard.number))
+    if data is None:
+        return {}
+    lines = data.split(b"\n")
+    first = shard.number * layout.SHARD_SIZE
+    kept = {}
+    for index, _, _ in shard.files:
+        position = index - first
+        entry = _parsed(lines[position]) if position < len(lines) else None
+        if entry is not None and entry.get("index") == index:
+            kept[index] = entry
+    return kept
 
 
 def _from_cache(cache: EntryCache, shard: _Shard) -> dict[int, Entry]:

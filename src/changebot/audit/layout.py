@@ -14,12 +14,16 @@ COMPACT_RANGE = "compact-range"
 ENTRIES = "entries"
 IDEMPOTENCY = "idempotency"
 KEYS = "keys"
+PAYLOADS = "payloads"
 
 #: The names allowed at the root of the branch; anything else is a stray file.
-TOP_LEVEL = frozenset({README, CHECKPOINT, COMPACT_RANGE, ENTRIES, IDEMPOTENCY, KEYS})
+TOP_LEVEL = frozenset(
+    {README, CHECKPOINT, COMPACT_RANGE, ENTRIES, IDEMPOTENCY, KEYS, PAYLOADS}
+)
 
 ENTRY_NAME = re.compile(r"(0|[1-9][0-9]*)\.json")
 SHARD_NAME = re.compile(r"0|[1-9][0-9]*")
+PAYLOADS_NAME = re.compile(r"(0|[1-9][0-9]*)\.jsonl")
 KEY_NAME = re.compile(r"([0-9a-f]{64})\.pub")
 HEX2 = re.compile(r"[0-9a-f]{2}")
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -33,6 +37,11 @@ def shard_of(index: int) -> int:
 def entry_path(index: int) -> str:
     """Return the path of entry ``index``."""
     return f"{ENTRIES}/{shard_of(index)}/{index}.json"
+
+
+def payloads_path(shard: int) -> str:
+    """Return the path of the file that holds a full shard's payloads, a line each."""
+    return f"{PAYLOADS}/{shard}.jsonl"
 
 
 def idempotency_hash(key: str) -> str:

@@ -21,7 +21,7 @@ from changebot.audit.cache import EntryCache, IdentifiedStore, cached_entries
 from changebot.audit.canonical import canonical_json
 from changebot.audit.entry import build_entry, utc_now
 from changebot.audit.merkle import leaf_hash
-from changebot.audit.reader import decode_entry, stored_files
+from changebot.audit.reader import decode_entry, shard_files, stored_files
 from changebot.audit.receipt import make_receipt
 from changebot.audit.signing import PublicKey, SigningKey
 from changebot.audit.state import TreeState, decode_state
@@ -65,6 +65,8 @@ class _Draft:
     changes: dict[str, bytes] = field(default_factory=dict)
     keys: dict[str, int] = field(default_factory=dict)
     signers: list[SigningKey] = field(default_factory=list)
+    #: The payload of each entry the draft adds, by index.
+    payloads: dict[int, bytes] = field(default_factory=dict)
 
 
 class AuditLog:
@@ -179,6 +181,7 @@ class AuditLog:
         draft.changes[layout.entry_path(index)] = envelope.seal(
             payload, signers
         ).encode()
+        draft.payloads[index] = payload
         draft.changes[layout.idempotency_path(request.idempotency_key)] = (
             b"%d\n" % index
         )
@@ -198,12 +201,43 @@ class AuditLog:
             or self.store.read(draft.head, layout.key_path(self.signer.keyid)) is None
         ):
             draft.changes[layout.key_path(self.signer.keyid)] = self.signer.public.pem()
+        for shard in _filled(draft):
+            lines = self._payload_lines(draft, shard)
+            if lines is not None:
+                draft.changes[layout.payloads_path(shard)] = lines
         point = checkpoint.Checkpoint(
             draft.origin, draft.state.size, draft.state.compact.root()
         )
         draft.changes[layout.CHECKPOINT] = checkpoint.sign(point, signers).encode()
         draft.changes[layout.COMPACT_RANGE] = draft.state.encode()
         return self.store.write(draft.head, draft.changes, message)
+
+    def _payload_lines(self, draft: _Draft, shard: int) -> bytes | None:
+        """Return the payloads file of a shard the draft fills, or None for none.
+
+        The shard's earlier entries are read back only from a store that
+        reads a shard in one go: through the API that would cost a call an
+        entry, and readers of a shard without the file read its entries.
+        """
+        first = shard * layout.SHARD_SIZE
+        wanted = range(first, first + layout.SHARD_SIZE)
+        payloads = {i: draft.payloads[i] for i in wanted if i in draft.payloads}
+        if len(payloads) < len(wanted) and draft.head is not None:
+            if not isinstance(self.store, IdentifiedStore):
+                return None
+            for stored in shard_files(self.store, draft.head, shard, str(shard)):
+                if stored.index is not None and stored.index not in payloads:
+                    try:
+                        payloads[stored.index] = decode_entry(stored.data)[0].payload
+                    except AuditError:
+                        return None
+        if any(b"\n" in payloads.get(i, b"\n") for i in wanted):
+            log.warning(
+                "no payloads file: an entry of the shard is missing or spans lines",
+                extra={"shard": shard},
+            )
+            return None
+        return b"".join(payloads[i] + b"\n" for i in wanted)
 
     def _results(self, draft: _Draft, indices: list[int], note: str) -> list[Appended]:
         fresh = {index: leaf for index, leaf in _new_leaves(draft)}
@@ -291,6 +325,12 @@ class AuditLog:
         if data is None:
             raise AuditError(f"entry {index} is not in the audit log")
         return data
+
+
+def _filled(draft: _Draft) -> list[int]:
+    """Return the shards whose last entry the draft adds."""
+    last = layout.SHARD_SIZE - 1
+    return [layout.shard_of(i) for i in draft.payloads if i % layout.SHARD_SIZE == last]
 
 
 def _new_leaves(draft: _Draft) -> Iterator[tuple[int, bytes]]:

@@ -67,8 +67,9 @@ _RUN = _UNCHECKED = 32
 Progress = Callable[[int, int], None]
 #: A signature check: entry index, key, signed message, signature.
 _Check = tuple[int, PublicKey, bytes, bytes]
-#: An entry that passed every check but its signatures: index, leaf, key, checks.
-_Plain = tuple[int, bytes, str, list[_Check]]
+#: An entry that passed every check but its signatures: index, leaf, key,
+#: checks, payload.
+_Plain = tuple[int, bytes, str, list[_Check], bytes]
 
 
 def verify(
@@ -88,7 +89,9 @@ def verify(
         run.report.error = str(err)
     finally:
         run.close()
-    run.report.findings.sort(key=lambda f: (f.index is None, f.index or 0))
+    # NOTE: in index order, and by message within an entry: a run checked in
+    # a worker finds its first entry's link to the run before last.
+    run.report.findings.sort(key=lambda f: (f.index is None, f.index or 0, f.message))
     return run.report
 
 
@@ -125,6 +128,8 @@ class _Run:
         self.signatures = SignatureChecker(1 if forks else jobs)
         #: Signature checks not yet handed to ``signatures`` (see `_check_unchecked`).
         self.unchecked: list[_Check] = []
+        #: The payloads file of the shard being checked, if it has one.
+        self.lines: _PayloadLines | None = None
 
     def close(self) -> None:
         """Release the worker processes and the spill file."""
@@ -153,6 +158,7 @@ class _Run:
         self._idempotency(head)
         self._compact_range(head)
         self._keys(head)
+        self._payload_files(head)
         self._top_level(head)
 
         # 4. The checkpoint on the branch, and the one saved earlier.
@@ -227,6 +233,7 @@ class _Run:
         # NOTE: one `git cat-file` a shard: a stream across shards would read
         # ahead into the next shard, and memory must stay flat.
         for shard, name in listed:
+            self.lines = _PayloadLines.of(self.store, head, shard)
             run: list[StoredFile] = []
             for stored in shard_files(self.store, head, shard, name):
                 run.append(stored)
@@ -234,6 +241,9 @@ class _Run:
                     self.run(run)
                     run = []
             self.run(run)
+            if self.lines is not None:
+                self._lines_end(self.lines)
+                self.lines = None
             if self.progress is not None and self.expected is not None:
                 self.progress(self.expected, max(total, self.expected))
 
@@ -293,9 +303,12 @@ class _Run:
             return
         last = self.state.last_leaf
         self._first(plain[0][0], True, last.hex() if last is not None else None)
-        for index, leaf, key, checks in plain:
+        lines = self.lines
+        for index, leaf, key, checks, payload in plain:
             self.unchecked += checks
             self._add_leaf(index, leaf, key)
+            if lines is not None:
+                self._line(lines, index, payload)
         if len(self.unchecked) >= _UNCHECKED:
             self._check_unchecked()
 
@@ -328,7 +341,7 @@ class _Run:
             if not checks:
                 return None
             last = leaf_hash(payload)
-            plain.append((index, last, entry["idempotency_key"], checks))
+            plain.append((index, last, entry["idempotency_key"], checks, payload))
             index += 1
         return plain
 
@@ -345,6 +358,8 @@ class _Run:
             self.find(index, f"unreadable: {err}")
             self._first(index, False, None)
             self._add_leaf(index, leaf_hash(stored.data), None)
+            if self.lines is not None:
+                self._line(self.lines, index, None)
             return
         self._first(index, True, entry.get("prev"))
         self._fields(index, entry)
@@ -353,6 +368,20 @@ class _Run:
         self._add_leaf(
             index, leaf_hash(sealed.payload), key if isinstance(key, str) else None
         )
+        if self.lines is not None:
+            self._line(self.lines, index, sealed.payload)
+
+    def _line(self, lines: _PayloadLines, index: int, payload: bytes | None) -> None:
+        if not lines.follows(index, payload):
+            self.find(index, "does not match its line of the payloads file", lines.path)
+
+    def _lines_end(self, lines: _PayloadLines) -> None:
+        if not lines.whole():
+            self.find(
+                None,
+                "does not hold the shard's payloads, one a line, and nothing else",
+                lines.path,
+            )
 
     def _first(self, index: int, decoded: bool, prev: Any) -> None:
         if self.first is None:
@@ -507,6 +536,14 @@ class _Run:
             if match is None or keyid != match[1]:
                 self.find(None, "stray or mislabelled key file", path)
 
+    def _payload_files(self, head: str) -> None:
+        """Report files under `payloads/` that stand for no shard of entries."""
+        shard_names = set(self.store.list(head, layout.ENTRIES))
+        for name in self.store.list(head, layout.PAYLOADS):
+            match = layout.PAYLOADS_NAME.fullmatch(name)
+            if match is None or match[1] not in shard_names:
+                self.find(None, "stray file", f"{layout.PAYLOADS}/{name}")
+
     def _top_level(self, head: str) -> None:
         for name in self.store.list(head, ""):
             if name not in layout.TOP_LEVEL:
@@ -564,6 +601,58 @@ class _Run:
                 f"entries 0..{old.size - 1} no longer hash to the root {root} "
                 "of the checkpoint given with --since: the history was rewritten",
             )
+
+
+class _PayloadLines:
+    """A full shard's payloads file, matched line by line with its entries.
+
+    Line ``k`` is the payload of the shard's entry ``k``, and a newline.
+    """
+
+    def __init__(self, path: str, data: bytes, first: int) -> None:
+        self.path = path
+        self.data = data
+        self.next = first
+        self.end = first + layout.SHARD_SIZE
+        self.offset = 0
+        self.intact = True
+
+    @classmethod
+    def of(
+        cls, store: AuditStore, head: str, shard: int | None
+    ) -> _PayloadLines | None:
+        """Return the payloads file of ``shard``, or None if it has none."""
+        if shard is None:
+            return None
+        path = layout.payloads_path(shard)
+        data = store.read(head, path)
+        return None if data is None else cls(path, data, shard * layout.SHARD_SIZE)
+
+    def follows(self, index: int, payload: bytes | None) -> bool:
+        """Take the entry ``index``; tell whether the next line is its payload.
+
+        After the first line that does not match, none is looked at again.
+        """
+        if not self.intact:
+            return True
+        end = self.offset + len(payload or b"")
+        self.intact = (
+            payload is not None
+            and index == self.next
+            and self.data.startswith(payload, self.offset)
+            and self.data[end : end + 1] == b"\n"
+        )
+        self.offset, self.next = end + 1, index + 1
+        return self.intact
+
+    def whole(self) -> bool:
+        """Tell whether the file held the shard and nothing else, once it ended.
+
+        True as well after a line that did not match: that was reported.
+        """
+        if not self.intact:
+            return True
+        return self.offset == len(self.data) and self.next == self.end
 
 
 def verify_run(task: Task) -> Outcome:
