@@ -6,7 +6,6 @@ the format is otherwise the real one, on real git repositories.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -15,6 +14,8 @@ import pytest
 from changebot.adapters.git import GitStore
 from changebot.audit import AuditLog, Request, SigningKey, layout, verify
 from changebot.audit.reader import decode_entry
+
+from .branch import tamper
 
 WIDTH = 4
 
@@ -129,22 +130,6 @@ def test_readers_take_a_full_shard_from_its_payloads_file(
     assert store.blobs == 1, "only the open shard's entry is read from git"
 
 
-def rewrite(repo: Path, tmp_path: Path, change: Callable[[Path], None]) -> None:
-    """Change the branch as someone who can push would: a worktree and a commit."""
-    work = tmp_path / "work"
-    git = ["git", "-C", str(work)]
-    subprocess.run(
-        ["git", "-C", str(repo), "worktree", "add", "-q", str(work), "changebot/audit"],
-        check=True,
-    )
-    change(work)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run(
-        [*git, "-c", "user.name=m", "-c", "user.email=m@x", "commit", "-qm", "x"],
-        check=True,
-    )
-
-
 def edit_line(work: Path) -> None:
     path = work / "payloads" / "1.jsonl"
     path.write_bytes(path.read_bytes().replace(b'"dev6"', b'"eve6"'))
@@ -201,7 +186,7 @@ def test_verify_finds_a_payloads_file_that_differs_from_the_entries(
     path: str,
 ) -> None:
     one_by_one(repo, key, 2 * WIDTH + 1)
-    rewrite(repo, tmp_path, change)
+    tamper(repo, tmp_path / "work", change)
 
     for jobs in (1, 2):
         report = verify(GitStore(repo), [key.public], jobs=jobs)
@@ -221,7 +206,7 @@ def test_an_edited_entry_no_longer_matches_its_line(
         source = (work / "entries" / "1" / "5.json").read_bytes()
         (work / "entries" / "1" / "6.json").write_bytes(source)
 
-    rewrite(repo, tmp_path, entry_edited)
+    tamper(repo, tmp_path / "work", entry_edited)
     report = verify(GitStore(repo), [key.public])
 
     found = [(f.index, f.message) for f in report.findings]
@@ -232,7 +217,7 @@ def test_readers_read_the_entry_files_when_a_line_is_not_the_entry(
     repo: Path, key: SigningKey, tmp_path: Path
 ) -> None:
     one_by_one(repo, key, 2 * WIDTH + 1)
-    rewrite(repo, tmp_path, swap_lines)
+    tamper(repo, tmp_path / "work", swap_lines)
     store = Counting(repo)
 
     entries = list(AuditLog(store, key).entries())

@@ -19,6 +19,8 @@ from changebot.adapters.git import GitStore
 from changebot.audit import AuditLog, Request, SigningKey, layout, verify
 from changebot.audit.segments import split
 
+from .branch import tamper
+
 ENTRIES = 14
 ORIGIN = "example.test/acme/infra@changebot/audit"
 
@@ -38,21 +40,6 @@ def build(repo: Path, key: SigningKey, count: int = ENTRIES, tag: str = "") -> A
         ]
     )
     return log
-
-
-def tamper(repo: Path, work: Path, change: Callable[[Path], None]) -> None:
-    """Change the branch as someone who can push would: a worktree and a commit."""
-    git = ["git", "-C", str(work)]
-    subprocess.run(
-        ["git", "-C", str(repo), "worktree", "add", "-q", str(work), "changebot/audit"],
-        check=True,
-    )
-    change(work)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run(
-        [*git, "-c", "user.name=m", "-c", "user.email=m@x", "commit", "-qm", "x"],
-        check=True,
-    )
 
 
 def entry(work: Path, index: int) -> Path:
