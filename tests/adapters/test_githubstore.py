@@ -15,6 +15,7 @@ from contract.store_contract import *  # noqa: F403
 
 from changebot.adapters.github import GitHubForge
 from changebot.adapters.githubstore import GitDataStore
+from changebot.audit import AuditLog, SigningKey, layout, verify
 
 REPO = "acme/audit"
 
@@ -76,3 +77,34 @@ def test_an_append_costs_the_same_calls_however_long_the_log(simulator):
 
     # two blobs, one tree, one commit, one ref move
     assert set(costs[1:]) == {5}
+
+
+def test_full_shards_are_written_and_read_through_their_payloads_files(
+    simulator, monkeypatch
+):
+    monkeypatch.setattr(layout, "SHARD_SIZE", 4)
+    calls: list[tuple[Any, ...]] = []
+    simulator.client("admin").post("/orgs/acme/repos", json={"name": "audit"})
+    app = simulator.app
+    forge = GitHubForge.for_app(
+        app_id=app["id"],
+        private_key=app["private_key"],
+        base_url=simulator.base_url,
+        on_response=lambda *call: calls.append(call),
+    )
+    key = SigningKey.generate("api")
+    log = AuditLog(GitDataStore(forge, REPO), key)
+    for i in range(9):
+        log.append("access", REPO, {"actor": f"dev{i}"}, f"k{i}")
+
+    # A reader with caches of its own, as another worker would be.
+    store = GitDataStore(forge, REPO)
+    head = store.head()
+    assert store.list(head, layout.PAYLOADS) == ["0.jsonl", "1.jsonl"]
+    assert verify(store, [key.public]).ok
+    calls.clear()
+    entries = list(AuditLog(GitDataStore(forge, REPO), key).entries())
+
+    assert [e["actor"] for e in entries] == [f"dev{i}" for i in range(9)]
+    blobs = [c for c in calls if "/git/blobs/" in str(c)]
+    assert len(blobs) == 1, "only the open shard's one entry is read on its own"

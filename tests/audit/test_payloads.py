@@ -14,6 +14,7 @@ import pytest
 from changebot.adapters.git import GitStore
 from changebot.audit import AuditLog, Request, SigningKey, layout, verify
 from changebot.audit.reader import decode_entry
+from changebot.errors import ForgeError
 
 from .branch import tamper
 
@@ -79,29 +80,33 @@ def test_one_append_that_fills_shards_writes_each_file(
     assert verify(store, [key.public]).ok
 
 
-class ApiLike(GitStore):
-    """A store that reads one file a call, as the GitHub API does: no cache."""
+class Flaky(GitStore):
+    """A GitStore whose shard listings fail while ``down`` is set."""
 
-    def cache_dir(self) -> None:
-        raise AttributeError("no cache")
+    down = False
 
-    def __getattribute__(self, name: str) -> object:
-        if name in ("cache_dir", "blob_ids", "read_blobs"):
-            raise AttributeError(name)
-        return super().__getattribute__(name)
+    def walk(self, commit: str, path: str) -> Iterator[tuple[str, bytes]]:
+        if self.down:
+            raise ForgeError("GitHub answered 502", hint="retry later")
+        return super().walk(commit, path)
 
 
-def test_a_store_read_a_file_a_call_does_not_read_a_shard_back(
+def test_a_shard_that_cannot_be_read_back_loses_its_file_not_its_entry(
     repo: Path, key: SigningKey
 ) -> None:
-    log = AuditLog(ApiLike(repo), key)
-    for i in range(WIDTH + 1):
+    store = Flaky(repo)
+    log = AuditLog(store, key)
+    for i in range(WIDTH - 1):
         log.append_many([request(i)])
-    store = GitStore(repo)
+    store.down = True
 
+    appended = log.append("access", "acme/infra", {"actor": "last"}, "last")
+    store.down = False
+
+    assert appended.index == WIDTH - 1
     assert store.list(store.head() or "", layout.PAYLOADS) == []
     assert verify(store, [key.public]).ok
-    assert len(list(log.entries())) == WIDTH + 1
+    assert [e["actor"] for e in log.entries()][-1] == "last"
 
 
 class Counting(GitStore):

@@ -38,7 +38,13 @@ from typing import Any, Protocol, runtime_checkable
 
 from changebot import jsondoc
 from changebot.audit import envelope, layout
-from changebot.audit.reader import decode_entry, entries_named, shards
+from changebot.audit.reader import (
+    decode_entry,
+    entries_named,
+    parsed_payload,
+    payload_entries,
+    shards,
+)
 from changebot.errors import AuditError
 from changebot.ports import AuditStore
 
@@ -252,26 +258,11 @@ def _shard_entries(
 
 
 def _from_payloads(store: IdentifiedStore, shard: _Shard) -> dict[int, Entry]:
-    """Return the entries a full shard's payloads file holds, by index, checked.
-
-    The file is on the branch, and `changebot audit verify` checks it
-    against the entries as it checks them: readers take it as they take
-    the entries, on the verifier's word.
-    """
+    """Return the entries a full shard's payloads file holds, by index, checked."""
     if len(shard.files) != layout.SHARD_SIZE:
         return {}
-    data = store.read(shard.commit, layout.payloads_path(shard.number))
-    if data is None:
-        return {}
-    lines = data.split(b"\n")
-    first = shard.number * layout.SHARD_SIZE
-    kept = {}
-    for index, _, _ in shard.files:
-        position = index - first
-        entry = _parsed(lines[position]) if position < len(lines) else None
-        if entry is not None and entry.get("index") == index:
-            kept[index] = entry
-    return kept
+    indices = [index for index, _, _ in shard.files]
+    return payload_entries(store, shard.commit, shard.number, indices)
 
 
 def _from_cache(cache: EntryCache, shard: _Shard) -> dict[int, Entry]:
@@ -280,23 +271,12 @@ def _from_cache(cache: EntryCache, shard: _Shard) -> dict[int, Entry]:
     kept = {}
     for index, _, oid in shard.files:
         payload = payloads.get(oid)
-        entry = _parsed(payload) if payload is not None else None
+        entry = parsed_payload(payload) if payload is not None else None
         # NOTE: an entry names its own index; a line that disagrees with the
         # file it stands for is not trusted, and git is asked instead.
         if entry is not None and entry.get("index") == index:
             kept[index] = entry
     return kept
-
-
-def _parsed(payload: bytes) -> Entry | None:
-    """Parse a kept payload as `decode_entry` does; None if it is not an entry."""
-    # NOTE: one payload at a time: a shard's payloads joined in one array
-    # would hold a run of 19 digits in some SHA, and go to the slow parser.
-    try:
-        entry = jsondoc.loads(payload)
-    except ValueError:
-        return None
-    return entry if isinstance(entry, dict) else None
 
 
 def _from_git(

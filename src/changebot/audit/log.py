@@ -21,11 +21,11 @@ from changebot.audit.cache import EntryCache, IdentifiedStore, cached_entries
 from changebot.audit.canonical import canonical_json
 from changebot.audit.entry import build_entry, utc_now
 from changebot.audit.merkle import leaf_hash
-from changebot.audit.reader import decode_entry, shard_files, stored_files
+from changebot.audit.reader import decode_entry, entries_of, shard_files
 from changebot.audit.receipt import make_receipt
 from changebot.audit.signing import PublicKey, SigningKey
 from changebot.audit.state import TreeState, decode_state
-from changebot.errors import AuditConflict, AuditError
+from changebot.errors import AuditConflict, AuditError, ChangebotError
 from changebot.ports import AuditStore
 
 log = logging.getLogger(__name__)
@@ -215,22 +215,26 @@ class AuditLog:
     def _payload_lines(self, draft: _Draft, shard: int) -> bytes | None:
         """Return the payloads file of a shard the draft fills, or None for none.
 
-        The shard's earlier entries are read back only from a store that
-        reads a shard in one go: through the API that would cost a call an
-        entry, and readers of a shard without the file read its entries.
+        The shard's earlier entries are read back from the branch: one
+        `git cat-file` stream in a clone, a call an entry through the API
+        (once a thousand appends, and retries find them cached). A read that
+        fails leaves the file out rather than the entry: readers of a shard
+        without it read its entry files.
         """
         first = shard * layout.SHARD_SIZE
         wanted = range(first, first + layout.SHARD_SIZE)
         payloads = {i: draft.payloads[i] for i in wanted if i in draft.payloads}
         if len(payloads) < len(wanted) and draft.head is not None:
-            if not isinstance(self.store, IdentifiedStore):
-                return None
-            for stored in shard_files(self.store, draft.head, shard, str(shard)):
-                if stored.index is not None and stored.index not in payloads:
-                    try:
+            try:
+                for stored in shard_files(self.store, draft.head, shard, str(shard)):
+                    if stored.index is not None and stored.index not in payloads:
                         payloads[stored.index] = decode_entry(stored.data)[0].payload
-                    except AuditError:
-                        return None
+            except ChangebotError as err:
+                log.warning(
+                    "no payloads file: the shard could not be read back",
+                    extra={"shard": shard, "error": str(err)},
+                )
+                return None
         if any(b"\n" in payloads.get(i, b"\n") for i in wanted):
             log.warning(
                 "no payloads file: an entry of the shard is missing or spans lines",
@@ -293,9 +297,7 @@ class AuditLog:
         if isinstance(store, IdentifiedStore) and (where := store.cache_dir()):
             yield from cached_entries(store, EntryCache(where), head, start)
             return
-        for stored in stored_files(self.store, head, start):
-            if stored.index is not None:
-                yield decode_entry(stored.data)[1]
+        yield from entries_of(self.store, head, start)
 
     def receipt(self, index: int) -> dict[str, Any]:
         """Return a receipt that proves entry ``index`` offline."""
