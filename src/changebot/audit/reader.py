@@ -38,16 +38,23 @@ def shards(store: AuditStore, commit: str) -> list[tuple[int | None, str]]:
 
 
 def shard_files(
-    store: AuditStore, commit: str, shard: int | None, name: str
+    store: AuditStore,
+    commit: str,
+    shard: int | None,
+    name: str,
+    named: dict[str, int] | None = None,
 ) -> Iterator[StoredFile]:
     """Yield the files of one shard, entries first in index order.
+
+    ``named`` is `entries_named` of the shard, when the caller has it.
 
     Entries come as they are read whenever the order they are stored in
     allows it (in every shard but the first), so checking an entry overlaps
     with reading the next; memory holds one shard at most.
     """
     directory = f"{layout.ENTRIES}/{name}"
-    named = entries_named(store.list(commit, directory), directory, shard)
+    if named is None:
+        named = entries_named(store.list(commit, directory), directory, shard)
     order = sorted(named.values(), reverse=True)
     waiting: dict[int, StoredFile] = {}
     strays = []
@@ -113,7 +120,7 @@ def entries_of(
         if kept and len(kept) == len(named):
             yield from (kept[i] for i in sorted(kept) if i >= start)
             continue
-        for stored in shard_files(store, commit, shard, name):
+        for stored in shard_files(store, commit, shard, name, named):
             if stored.index is not None and stored.index >= start:
                 yield decode_entry(stored.data)[1]
 
