@@ -109,6 +109,48 @@ def test_a_shard_that_cannot_be_read_back_loses_its_file_not_its_entry(
     assert [e["actor"] for e in log.entries()][-1] == "last"
 
 
+class Unfiled(AuditLog):
+    """A log written as before shards had payloads files."""
+
+    def _payload_lines(self, draft: object, shard: int) -> None:
+        return None
+
+
+class ApiLike(GitStore):
+    """A GitStore seen as a store that reads a file a call (no bulk reads)."""
+
+    def __getattribute__(self, name: str) -> object:
+        if name in ("cache_dir", "blob_ids", "read_blobs"):
+            raise AttributeError(name)
+        return super().__getattribute__(name)
+
+
+@pytest.mark.parametrize(
+    ("store", "expected"),
+    [
+        # From a clone, every earlier shard gets its file; through the API,
+        # the oldest one.
+        (GitStore, ["0.jsonl", "1.jsonl", "2.jsonl"]),
+        (ApiLike, ["0.jsonl", "2.jsonl"]),
+    ],
+)
+def test_shards_filled_before_payloads_files_get_theirs_with_a_later_fill(
+    repo: Path, key: SigningKey, store: type[GitStore], expected: list[str]
+) -> None:
+    old = Unfiled(GitStore(repo), key)
+    old.append_many([request(i) for i in range(2 * WIDTH + 1)])
+    log = AuditLog(store(repo), key)
+    for i in range(2 * WIDTH + 1, 3 * WIDTH - 1):
+        log.append_many([request(i)])
+    reader = GitStore(repo)
+    assert reader.list(reader.head() or "", layout.PAYLOADS) == []
+
+    log.append_many([request(3 * WIDTH - 1)])
+
+    assert reader.list(reader.head() or "", layout.PAYLOADS) == expected
+    assert verify(reader, [key.public]).ok
+
+
 class Counting(GitStore):
     """A GitStore that counts the entry files it reads in bulk."""
 

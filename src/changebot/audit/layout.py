@@ -39,9 +39,14 @@ def entry_path(index: int) -> str:
     return f"{ENTRIES}/{shard_of(index)}/{index}.json"
 
 
+def payloads_name(shard: int) -> str:
+    """Return the name, under `payloads/`, of a full shard's payloads file."""
+    return f"{shard}.jsonl"
+
+
 def payloads_path(shard: int) -> str:
     """Return the path of the file that holds a full shard's payloads, a line each."""
-    return f"{PAYLOADS}/{shard}.jsonl"
+    return f"{PAYLOADS}/{payloads_name(shard)}"
 
 
 def idempotency_hash(key: str) -> str:

@@ -21,7 +21,7 @@ from changebot.audit.cache import EntryCache, IdentifiedStore, cached_entries
 from changebot.audit.canonical import canonical_json
 from changebot.audit.entry import build_entry, utc_now
 from changebot.audit.merkle import leaf_hash
-from changebot.audit.reader import decode_entry, entries_of, shard_files
+from changebot.audit.reader import decode_entry, entries_of, shard_files, shards
 from changebot.audit.receipt import make_receipt
 from changebot.audit.signing import PublicKey, SigningKey
 from changebot.audit.state import TreeState, decode_state
@@ -201,7 +201,7 @@ class AuditLog:
             or self.store.read(draft.head, layout.key_path(self.signer.keyid)) is None
         ):
             draft.changes[layout.key_path(self.signer.keyid)] = self.signer.public.pem()
-        for shard in _filled(draft):
+        for shard in self._unfiled(draft, _filled(draft)):
             lines = self._payload_lines(draft, shard)
             if lines is not None:
                 draft.changes[layout.payloads_path(shard)] = lines
@@ -211,6 +211,26 @@ class AuditLog:
         draft.changes[layout.CHECKPOINT] = checkpoint.sign(point, signers).encode()
         draft.changes[layout.COMPACT_RANGE] = draft.state.encode()
         return self.store.write(draft.head, draft.changes, message)
+
+    def _unfiled(self, draft: _Draft, filled: list[int]) -> list[int]:
+        """Return ``filled``, and earlier full shards that have no payloads file.
+
+        A shard filled before payloads files existed gets one with a later
+        append that fills a shard: every such shard from a clone, the
+        oldest one through the API (a call an entry to read it back).
+        """
+        if not filled or draft.head is None:
+            return filled
+        full = [
+            number
+            for number, _ in shards(self.store, draft.head)
+            if number is not None and number < min(filled)
+        ]
+        have = set(self.store.list(draft.head, layout.PAYLOADS))
+        missing = [n for n in full if layout.payloads_name(n) not in have]
+        if not isinstance(self.store, IdentifiedStore):
+            missing = missing[:1]
+        return missing + filled
 
     def _payload_lines(self, draft: _Draft, shard: int) -> bytes | None:
         """Return the payloads file of a shard the draft fills, or None for none.
