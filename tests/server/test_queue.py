@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from changebot.adapters.queue import Busy, JobQueue
+from changebot.adapters.queue import Busy, JobQueue, every_minutes
 from changebot.errors import QueueError
 
 
@@ -208,3 +210,29 @@ def test_a_job_waiting_for_its_retry_is_not_queued_again_early(queue):
 
     assert queue.recover() == []
     assert queue.depth() == 1
+
+
+@pytest.mark.parametrize("minutes", [1, 15, 45, 90, 240])
+def test_a_periodic_task_runs_every_interval_across_hours_and_days(minutes):
+    due = every_minutes(minutes)
+    start = datetime(2026, 12, 3, 22, 0)  # naive UTC, as huey's scheduler has it
+    runs = [
+        moment
+        for n in range(3 * 24 * 60)
+        if due(moment := start + timedelta(minutes=n))
+    ]
+
+    gaps = {later - earlier for earlier, later in itertools.pairwise(runs)}
+    assert gaps == {timedelta(minutes=minutes)}
+
+
+def test_a_periodic_task_of_zero_minutes_is_not_scheduled(tmp_path):
+    queue = JobQueue(tmp_path, None, name="periodic", retries=0, retry_delay=0)
+    ran: list[str] = []
+
+    queue.every(0, "never")(lambda: ran.append("never"))
+    queue.every(5, "often")(lambda: ran.append("often"))
+
+    names = {task.name for task in queue.huey._registry.periodic_tasks}
+    assert "often" in names
+    assert "never" not in names

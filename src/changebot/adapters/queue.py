@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 import redis
-from huey import RedisHuey, SqliteHuey, crontab
+from huey import RedisHuey, SqliteHuey
 from huey import signals as huey_signals
 from huey.exceptions import RetryTask
 from huey.serializer import Serializer
@@ -571,9 +571,15 @@ class JobQueue:
         return register
 
     def every(self, minutes: int, name: str) -> Callable[[Callable[[], Any]], None]:
-        """Register a function the workers' scheduler runs every ``minutes``."""
+        """Register a function the workers' scheduler runs every ``minutes``.
+
+        0 registers nothing: the function runs only when asked.
+        """
 
         def register(func: Callable[[], Any]) -> None:
+            if minutes <= 0:
+                return
+
             def once_per_slot() -> None:
                 # NOTE: every consumer's scheduler enqueues periodic tasks;
                 # the claim lets one run per slot however many there are.
@@ -581,8 +587,7 @@ class JobQueue:
                 if self.ledger.claim(f"periodic.{name}.{slot}", 120):
                     func()
 
-            schedule = crontab(minute=f"*/{max(1, minutes)}")
-            self.huey.periodic_task(schedule, name=name)(once_per_slot)
+            self.huey.periodic_task(every_minutes(minutes), name=name)(once_per_slot)
 
         return register
 
@@ -814,6 +819,25 @@ def _retry_delay(task: Any, exc: BaseException) -> float:
 def _epoch(moment: datetime) -> float:
     """Return a huey eta (naive means UTC) as seconds since the epoch."""
     return moment.replace(tzinfo=moment.tzinfo or UTC).timestamp()
+
+
+def every_minutes(minutes: int) -> Callable[[datetime], bool]:
+    """Return the schedule of a task run every ``minutes``: which minutes are due.
+
+    Counted in minutes since the epoch, so that every interval holds: a cron
+    step (``*/45``, ``*/90``) restarts each hour, and would run at :00 and
+    :45, or only hourly.
+    """
+
+    def due(moment: datetime) -> bool:
+        # NOTE: huey hands its scheduler's clock over as a naive UTC time.
+        since = moment.replace(tzinfo=UTC) - _EPOCH
+        return int(since.total_seconds() // 60) % minutes == 0
+
+    return due
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _default_summary(args: list[Any]) -> str:

@@ -134,9 +134,9 @@ class Stage:
             "CHANGEBOT_PUBLIC_URL": self.app_url,
             "CHANGEBOT_JOB_RETRIES": "3",
             "CHANGEBOT_JOB_RETRY_DELAY": "0.5",
-            # NOTE: hourly, so the story's minute is not interleaved with a
-            # reconcile that redelivers the seeding's (unheard) webhooks.
-            "CHANGEBOT_RECONCILE_MINUTES": "60",
+            # NOTE: off, so that no reconcile redelivers the seeding's
+            # (unheard) webhooks in the middle of the story.
+            "CHANGEBOT_RECONCILE_MINUTES": "0",
             "PYTHONUNBUFFERED": "1",
         }
 
