@@ -183,6 +183,24 @@ def mrkdwn(text: object) -> str:
     return _MENTION.sub("@" + _WORD_JOINER, value)
 
 
+#: A link target that every output can carry as it is: http(s), and none of
+#: the characters that end a Markdown link or a Slack one (`)`, `>`, `|`),
+#: start another (`<`, `(`), or break it (spaces, quotes, backticks).
+_LINK = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&*+,;=%]+")
+
+
+def link(url: object) -> str | None:
+    """Return ``url`` when outputs may link to it as it is; None to show no link.
+
+    Link targets come from audit entries and deployment statuses, which
+    whoever can write those may fill: a target that would break out of its
+    link is dropped, and the text it would have linked shows unlinked.
+    """
+    if isinstance(url, str) and _LINK.fullmatch(url):
+        return url
+    return None
+
+
 # --- size limits ------------------------------------------------------------
 
 

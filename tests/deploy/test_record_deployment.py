@@ -10,6 +10,7 @@ from histories import REPO, Recorder, change_fields
 from changebot.adapters.git import LocalRepo
 from changebot.audit import layout
 from changebot.audit.log import Request
+from changebot.deploy import outputs
 from changebot.errors import NotifyError
 from changebot.flows.deploy import DeploymentRequest, record_deployment
 
@@ -286,3 +287,19 @@ def test_a_log_of_several_shards_is_read_whole(history, audit, notifier):
     assert outcome.summary.previous_sha == live
     assert [p.number for p in outcome.summary.added.pulls] == [2]
     assert outcome.summary.unrecorded == ()
+
+
+def test_a_log_url_that_would_break_out_of_its_link_is_not_linked(
+    history, audit, notifier
+):
+    first = merge_pr(history, audit, 1)
+    deploy(history, audit, notifier, first)
+    head = merge_pr(history, audit, 2)
+    hostile = "https://ci.test/run/1) @acme/everyone ![x](https://tracker.test/p"
+
+    outcome = deploy(history, audit, notifier, head, log_url=hostile)
+
+    assert outcome.summary.log_url is None
+    for comment in outputs.pull_comments(outcome.summary):
+        assert "tracker.test" not in comment.body
+        assert "[Deployment log]" not in comment.body

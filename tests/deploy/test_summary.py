@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from changebot.deploy.summary import excerpt_of, risk_of, sections
+from changebot.deploy.ledger import Ledger
+from changebot.deploy.summary import excerpt_of, pull_line, risk_of, sections
 
 
 def test_sections_read_headings_bold_lines_and_known_prefixes():
@@ -39,3 +40,20 @@ def test_excerpt_prefers_why_and_stays_short():
     assert excerpt.startswith("word word")
     assert len(excerpt) <= 280 and excerpt.endswith("…")
     assert excerpt_of("Just a body.") == "Just a body."
+
+
+def test_a_pr_link_that_would_break_out_of_its_link_is_dropped():
+    ledger = Ledger("acme/infra")
+    hostile = [
+        "https://x.test/1) @everyone ![](https://tracker.test/p.png",
+        "https://x.test/1|click here> <!channel",
+        "javascript:alert(1)",
+        "https://x.test/a b",
+        ["https://x.test/1"],
+    ]
+    for url in hostile:
+        line = pull_line({"pr": {"number": 1, "url": url}}, ledger)
+        assert line.url is None, url
+
+    fine = "https://github.example/acme/infra/pull/1?x=1&y=[2]#r-3"
+    assert pull_line({"pr": {"number": 1, "url": fine}}, ledger).url == fine

@@ -11,6 +11,7 @@ from typing import Any
 from changebot.deploy.attribution import Attribution
 from changebot.deploy.classify import Classification, Movement
 from changebot.deploy.ledger import Entry, Ledger
+from changebot.render import link
 
 EXCERPT_CHARS = 280
 RISK_CHARS = 200
@@ -156,7 +157,7 @@ def pull_line(change: Entry, ledger: Ledger) -> PullLine:
     return PullLine(
         number=int(pr.get("number") or 0),
         title=str(pr.get("title") or ""),
-        url=pr.get("url"),
+        url=link(pr.get("url")),
         author=change.get("author"),
         approvers=tuple(a["login"] for a in change.get("approvers") or ()),
         areas=tuple(change.get("areas") or ()),

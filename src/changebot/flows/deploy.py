@@ -50,6 +50,7 @@ from changebot.ports import (
     Notifier,
     RoutingNotifier,
 )
+from changebot.render import link
 
 log = logging.getLogger(__name__)
 
@@ -314,8 +315,8 @@ def _summary(
         environment=request.environment,
         deployer=request.deployer,
         reason=request.reason,
-        compare_url=_compare_url(request, movement),
-        log_url=request.log_url,
+        compare_url=link(_compare_url(request, movement)),
+        log_url=link(request.log_url),
         state=request.state,
     )
 
