@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 
 from changebot.deploy import outputs
-from changebot.deploy.summary import PullLine, PushLine, Side, Summary
+from changebot.deploy.ledger import Ledger
+from changebot.deploy.summary import PullLine, PushLine, Side, Summary, pull_line
 from changebot.render import md
 
 
@@ -37,15 +38,25 @@ def summary(added: Side) -> Summary:
     )
 
 
-def test_equal_values_of_other_types_are_escaped_apart() -> None:
-    # Authors come from entries as JSON wrote them: True == 1, yet they read apart.
+def test_logins_of_other_types_read_as_their_json_wrote_them() -> None:
+    # An entry's JSON may hold anything where a login belongs; True == 1, yet
+    # they read apart.
     odd: list[object] = [1, True, ["ana"], "<@U0123>", "<@U0123>", 1.0]
-    pulls = tuple(pull(n, a) for n, a in enumerate(odd, start=1))
+    ledger = Ledger("acme/infra")
+    pulls = tuple(
+        pull_line({"pr": {"number": n, "title": "t"}, "author": a}, ledger)
+        for n, a in enumerate(odd, start=1)
+    )
 
     markdown = outputs.job_summary(summary(Side(pulls=pulls)))
 
     lines = [line for line in markdown.splitlines() if line.startswith("- #")]
     assert [line.split("** by ", 1)[1] for line in lines] == [md(a) for a in odd]
+    assert [line.split("** by ", 1)[1] for line in lines][:3] == [
+        "1",
+        "True",
+        md("['ana']"),
+    ]
     assert "<@U0123>" not in markdown
 
 

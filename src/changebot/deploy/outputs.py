@@ -141,29 +141,22 @@ def job_summary(summary: Summary) -> str:
     return text + (_more_markdown(omitted, summary) if omitted else "")
 
 
-class _Escapes:
+class _Escapes(dict[str, str]):
     """The `md` filter as a mapping, that escapes each text once.
 
-    Templates read it as ``md_of[text]``: a lookup costs Jinja less than a
-    call, and one summary repeats the same few authors, areas and refs.
-    ``texts`` are escaped ahead, all in one call of `md`.
+    Templates read it as ``md_of[text]``: a lookup in a dict costs Jinja
+    less than a call, and one summary repeats the same few authors, areas
+    and refs. ``texts`` are escaped ahead, all in one call of `md`.
     """
 
     def __init__(self, texts: Sequence[str] = ()) -> None:
-        escaped = _escaped_together(texts)
-        self._escaped: dict[tuple[type, object], str] = {
-            (str, text): found for text, found in zip(texts, escaped, strict=True)
-        }
+        super().__init__(zip(texts, _escaped_together(texts), strict=True))
 
-    def __getitem__(self, text: object) -> str:
-        # NOTE: keyed by type as well, since True == 1 but they read apart.
-        key = (type(text), text)
-        try:
-            found = self._escaped.get(key)
-        except TypeError:  # a value that cannot be a key: a list, say
-            return md(text)
-        if found is None:
-            found = self._escaped[key] = md(text)
+    def __missing__(self, text: object) -> str:
+        found = md(text)
+        # NOTE: texts only, so that True (== 1) never reads as "1".
+        if type(text) is str:
+            self[text] = found
         return found
 
 

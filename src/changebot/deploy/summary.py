@@ -158,7 +158,7 @@ def pull_line(change: Entry, ledger: Ledger) -> PullLine:
         number=int(pr.get("number") or 0),
         title=str(pr.get("title") or ""),
         url=link(pr.get("url")),
-        author=change.get("author"),
+        author=_text(change.get("author")),
         approvers=tuple(a["login"] for a in change.get("approvers") or ()),
         areas=tuple(change.get("areas") or ()),
         risk=_risk(parts, change.get("verdict")),
@@ -166,8 +166,8 @@ def pull_line(change: Entry, ledger: Ledger) -> PullLine:
         merge_sha=str((change.get("shas") or {}).get("merge") or ""),
         overridden=override is not None,
         bypassed=bool(change.get("bypassed")),
-        override_by=override.get("actor") if override else None,
-        override_reason=override.get("reason") if override else None,
+        override_by=_text(override.get("actor")) if override else None,
+        override_reason=_text(override.get("reason")) if override else None,
     )
 
 
@@ -175,12 +175,19 @@ def push_line(push: Entry) -> PushLine:
     """Describe one direct-push entry."""
     return PushLine(
         index=int(push["index"]),
-        ref=push.get("ref"),
-        pusher=push.get("pusher"),
+        ref=_text(push.get("ref")),
+        pusher=_text(push.get("pusher")),
         commits=tuple(push.get("commits") or ()),
         areas=tuple(push.get("areas") or ()),
         forced=bool(push.get("forced")),
     )
+
+
+def _text(value: object) -> str | None:
+    """Return a field of an entry as text for the outputs, None if it is absent."""
+    # NOTE: an entry's JSON may hold a number, a list or true where a login
+    # belongs; each output shows what it held, as `str` writes it.
+    return None if value is None else str(value)
 
 
 def sections(text: str) -> dict[str, str]:
