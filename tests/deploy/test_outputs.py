@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from slack_sdk.models.blocks import Block, HeaderBlock, SectionBlock
 
 from changebot.adapters.slack import check_blocks
@@ -190,3 +192,23 @@ def test_pack_cuts_whole_items_and_counts_the_rest():
 
     assert packed == ["item 00\nitem 01", "item 02\nitem 03"]
     assert omitted == 6
+
+
+def test_a_title_holding_the_item_separator_splits_no_item():
+    found = summary(40)
+    hostile = replace(found.added.pulls[0], title=f"split{outputs.SEP}me")
+    found = replace(
+        found, added=replace(found.added, pulls=(hostile, *found.added.pulls[1:]))
+    )
+
+    _, blocks = outputs.slack_message(found)
+    slack = "\n".join(block_texts(blocks))
+    job = outputs.job_summary(found)
+
+    for number in range(1, 41):
+        assert slack.count(f"|#{number}>") == 1
+        assert job.count(f"[#{number}](") == 1
+    assert slack.count("➕ direct push") == job.count("- direct push") == 1
+    assert not any(t.startswith("…and") for t in block_texts(blocks))
+    assert f"split{outputs.SEP}me" in job
+    assert f"split{outputs.SEP}me" in slack

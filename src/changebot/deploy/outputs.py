@@ -6,6 +6,7 @@ link; only a single item longer than a whole block is cut inside.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ STATUS_DESCRIPTION = 140
 JOB_SUMMARY_BYTES = 1024 * 1024
 COMMENT_CHARS = 65_536
 UNRECORDED_SHOWN = 40
-#: Separates the items of a list rendered in one go.
+#: Separates the items of a list rendered in one go (see `rendered_items`).
 SEP = "\x1e"
 
 
@@ -57,7 +58,7 @@ def slack_message(summary: Summary) -> tuple[str, list[dict[str, Any]]]:
     unrecorded = _unrecorded_section(summary)
     reserved = len(blocks) + len(unrecorded) + 1  # the last one: "and N more"
     # NOTE: rendered lazily: only what fits in a message is ever rendered.
-    items = _items(summary, "slack/pull.mrkdwn", "slack/push.mrkdwn")
+    items = _slack_items(summary)
     room = min(SLACK_BLOCKS - reserved, SLACK_TOTAL // SLACK_SECTION)
     sections, omitted = pack(items, SLACK_SECTION, room, total=_count(summary))
 
@@ -125,14 +126,13 @@ def job_summary(summary: Summary) -> str:
     """Return the Markdown job summary of the Action (1 MiB at most)."""
     head = render("deploy/summary.md", s=summary)
     # NOTE: one render for every item: a job summary shows nearly all of them.
-    listed = render(
+    items = rendered_items(
         "deploy/items.md",
+        _count(summary) + len(summary.unrecorded),
         s=summary,
         sides=list(_sides(summary)),
-        sep=SEP,
         md_of=_Escapes(_distinct_texts(summary)),
     )
-    items = [text for item in listed.split(SEP) if (text := item.strip())]
 
     more = _more_markdown(10**9, summary)
     budget = JOB_SUMMARY_BYTES - _utf8_len(head) - _utf8_len(more) - 1
@@ -242,12 +242,35 @@ def pack(
     return packed, 0
 
 
-def _items(summary: Summary, pull_template: str, push_template: str) -> Iterator[str]:
+def _slack_items(summary: Summary) -> Iterator[str]:
+    """Yield the Slack text of each PR and push, rendered a run at a time."""
+    # NOTE: a message holds a few hundred items of thousands; a render per
+    # run, not per item, spares Jinja a context for each.
     for direction, side in _sides(summary):
-        for pull in side.pulls:
-            yield render(pull_template, pull=pull, direction=direction).strip()
-        for push in side.pushes:
-            yield render(push_template, push=push, direction=direction).strip()
+        for kind in ("pulls", "pushes"):
+            listed: Sequence[object] = getattr(side, kind)
+            for start in range(0, len(listed), _RUN):
+                run = listed[start : start + _RUN]
+                context = {"direction": direction, kind: run}
+                yield from rendered_items("slack/items.mrkdwn", len(run), **context)
+
+
+#: How many items `_slack_items` renders at once.
+_RUN = 32
+
+
+def rendered_items(name: str, count: int, **context: Any) -> list[str]:
+    """Render a template that writes ``count`` items, each ending with ``sep``.
+
+    Return the items, stripped. The separator is a control character that
+    no summary writes; a user's text that holds it anyway gets a render
+    with a random separator instead, so that no text can split an item.
+    """
+    for sep in (SEP, f"\x1e{secrets.token_hex(16)}\x1e"):
+        parts = render(name, sep=sep, **context).split(sep)
+        if len(parts) == count + 1:
+            break
+    return [part.strip() for part in parts[:-1]]
 
 
 def _count(summary: Summary) -> int:
