@@ -8,7 +8,8 @@ worker), for two shapes of range:
 - ``10 PRs``: ten rebased PRs, each landing a tenth of the commits, so the
   log holds the same entries whatever the number of commits;
 - ``1 PR per 10``: one squashed PR per ten commits, so the log grows with the
-  range (each entry is one blob read through the git data API).
+  range (each entry of a shard not yet full is one blob read through the
+  git data API; a full shard is one read of its payloads file).
 
 Two figures for each: the summary alone (`flows.deploy.summarize`: the live
 SHA, the range and its attribution), and the whole `on_deployment_status`
