@@ -14,6 +14,7 @@ import base64
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from changebot.audit import layout
@@ -130,9 +131,12 @@ class _Run:
         self.unchecked: list[_Check] = []
         #: The payloads file of the shard being checked, if it has one.
         self.lines: _PayloadLines | None = None
+        #: Reads the next shard's payloads file while one is checked.
+        self.reads = ThreadPoolExecutor(1, thread_name_prefix="changebot-payloads")
 
     def close(self) -> None:
-        """Release the worker processes and the spill file."""
+        """Release the worker processes, the reading thread and the spill file."""
+        self.reads.shutdown(cancel_futures=True)
         self.signatures.close()
         if self.workers is not None:
             self.workers.close()
@@ -232,8 +236,15 @@ class _Run:
         """Check the entry files of ``listed`` shards, in order."""
         # NOTE: one `git cat-file` a shard: a stream across shards would read
         # ahead into the next shard, and memory must stay flat.
-        for shard, name in listed:
-            self.lines = _PayloadLines.of(self.store, head, shard)
+        # NOTE: each shard's payloads file is read while the shard before it
+        # is checked: git takes a millisecond or two to inflate one.
+        ahead: Future[_PayloadLines | None] | None = None
+        for position, (shard, name) in enumerate(listed):
+            self.lines = (
+                ahead.result() if ahead else _PayloadLines.of(self.store, head, shard)
+            )
+            following = listed[position + 1][0] if position + 1 < len(listed) else None
+            ahead = self.reads.submit(_PayloadLines.of, self.store, head, following)
             run: list[StoredFile] = []
             for stored in shard_files(self.store, head, shard, name):
                 run.append(stored)
@@ -303,11 +314,12 @@ class _Run:
             return
         last = self.state.last_leaf
         self._first(plain[0][0], True, last.hex() if last is not None else None)
-        lines = self.lines
-        for index, leaf, key, checks, payload in plain:
+        for index, leaf, key, checks, _ in plain:
             self.unchecked += checks
             self._add_leaf(index, leaf, key)
-            if lines is not None:
+        lines = self.lines
+        if lines is not None and not lines.follow_run(plain[0][0], plain):
+            for index, _, _, _, payload in plain:
                 self._line(lines, index, payload)
         if len(self.unchecked) >= _UNCHECKED:
             self._check_unchecked()
@@ -627,6 +639,21 @@ class _PayloadLines:
         path = layout.payloads_path(shard)
         data = store.read(head, path)
         return None if data is None else cls(path, data, shard * layout.SHARD_SIZE)
+
+    def follow_run(self, first: int, plain: list[_Plain]) -> bool:
+        """Take a run of entries from ``first`` on if their lines all match.
+
+        Return False, taking none, when one might not: the caller then
+        takes them one by one (`follows`), which finds the first that does not.
+        """
+        if not self.intact or first != self.next:
+            return False
+        lines = b"\n".join([entry[4] for entry in plain]) + b"\n"
+        if not self.data.startswith(lines, self.offset):
+            return False
+        self.offset += len(lines)
+        self.next += len(plain)
+        return True
 
     def follows(self, index: int, payload: bytes | None) -> bool:
         """Take the entry ``index``; tell whether the next line is its payload.
