@@ -52,7 +52,8 @@ def test_origin_names_host_repository_and_branch(store_factory):
     assert host.startswith("127.0.0.1:")
 
 
-def test_an_append_costs_the_same_calls_however_long_the_log(simulator):
+def counted_forge(simulator: Any) -> tuple[GitHubForge, list[tuple[Any, ...]]]:
+    """An App's forge on a fresh repository, and the calls it makes."""
     calls: list[tuple[Any, ...]] = []
     simulator.client("admin").post("/orgs/acme/repos", json={"name": "audit"})
     app = simulator.app
@@ -62,6 +63,11 @@ def test_an_append_costs_the_same_calls_however_long_the_log(simulator):
         base_url=simulator.base_url,
         on_response=lambda *call: calls.append(call),
     )
+    return forge, calls
+
+
+def test_an_append_costs_the_same_calls_however_long_the_log(simulator):
+    forge, calls = counted_forge(simulator)
     store = GitDataStore(forge, REPO)
     head = None
     costs = []
@@ -83,15 +89,7 @@ def test_full_shards_are_written_and_read_through_their_payloads_files(
     simulator, monkeypatch
 ):
     monkeypatch.setattr(layout, "SHARD_SIZE", 4)
-    calls: list[tuple[Any, ...]] = []
-    simulator.client("admin").post("/orgs/acme/repos", json={"name": "audit"})
-    app = simulator.app
-    forge = GitHubForge.for_app(
-        app_id=app["id"],
-        private_key=app["private_key"],
-        base_url=simulator.base_url,
-        on_response=lambda *call: calls.append(call),
-    )
+    forge, calls = counted_forge(simulator)
     key = SigningKey.generate("api")
     log = AuditLog(GitDataStore(forge, REPO), key)
     for i in range(9):
