@@ -6,6 +6,7 @@ the format is otherwise the real one, on real git repositories.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -272,3 +273,21 @@ def test_readers_read_the_entry_files_when_a_line_is_not_the_entry(
     assert [e["index"] for e in entries] == list(range(2 * WIDTH + 1))
     assert [e["actor"] for e in entries] == [f"dev{i}" for i in range(2 * WIDTH + 1)]
     assert store.blobs == 3, "the two swapped lines and the open shard's entry"
+
+
+@pytest.mark.parametrize("name", ["payloads", "keys", "idempotency", "entries"])
+def test_a_file_in_place_of_a_directory_is_a_finding(
+    repo: Path, key: SigningKey, tmp_path: Path, name: str
+) -> None:
+    one_by_one(repo, key, WIDTH - 1)
+
+    def replace_directory(work: Path) -> None:
+        target = work / name
+        shutil.rmtree(target, ignore_errors=True)
+        target.write_bytes(b"not a directory\n")
+
+    tamper(repo, tmp_path / "work", replace_directory)
+    report = verify(GitStore(repo), [key.public])
+
+    assert not report.ok
+    assert (None, name) in [(f.index, f.path) for f in report.findings]

@@ -16,6 +16,8 @@ IDEMPOTENCY = "idempotency"
 KEYS = "keys"
 PAYLOADS = "payloads"
 
+#: The names at the root of the branch that are directories.
+DIRECTORIES = frozenset({ENTRIES, IDEMPOTENCY, KEYS, PAYLOADS})
 #: The names allowed at the root of the branch; anything else is a stray file.
 TOP_LEVEL = frozenset(
     {README, CHECKPOINT, COMPACT_RANGE, ENTRIES, IDEMPOTENCY, KEYS, PAYLOADS}

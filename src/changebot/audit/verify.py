@@ -540,6 +540,8 @@ class _Run:
 
     def _keys(self, head: str) -> None:
         for path, data in self.store.walk(head, layout.KEYS):
+            if path == layout.KEYS:
+                continue  # a file where the directory should be: `_top_level`
             match = layout.KEY_NAME.fullmatch(path.split("/", 1)[1])
             try:
                 keyid = PublicKey.from_pem(data).keyid
@@ -560,6 +562,8 @@ class _Run:
         for name in self.store.list(head, ""):
             if name not in layout.TOP_LEVEL:
                 self.find(None, "stray file", name)
+            elif name in layout.DIRECTORIES and self.store.read(head, name) is not None:
+                self.find(None, "a file where the log keeps a directory", name)
 
     # --- 4. checkpoints ---------------------------------------------------
 
