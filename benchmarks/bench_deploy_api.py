@@ -11,10 +11,12 @@ worker), for two shapes of range:
   range (each entry of a shard not yet full is one blob read through the
   git data API; a full shard is one read of its payloads file).
 
-Two figures for each: the summary alone (`flows.deploy.summarize`: the live
-SHA, the range and its attribution), and the whole `on_deployment_status`
-(summary, the `deployment` entry appended, Slack to the log; PR comments are
-off, as they cost one listing and one post per PR, not per commit). The
+Three figures for each: the summary alone (`flows.deploy.summarize`: the
+live SHA, the range and its attribution); the same summary again in the same
+worker ("again": the audit files it read are kept for its next jobs); and
+the whole `on_deployment_status` (summary, the `deployment` entry appended,
+Slack to the log; PR comments are off, as they cost one listing and one post
+per PR, not per commit). The
 target is a summary whose cost does not grow with the number of commits.
 
 The commits are written straight into the simulated repository's git
@@ -48,19 +50,23 @@ SHAPES = {"10 PRs": lambda n: 10, "1 PR per 10": lambda n: max(1, n // 10)}
 def main() -> None:
     """Print the API calls of a deployment summary per range size and shape."""
     print("GitHub API calls for one deployment in App mode (cold caches):")
-    print(f"  {'range':>7}  {'shape':<12} {'summary':>8} {'whole':>6}  summary calls")
+    print(
+        f"  {'range':>7}  {'shape':<12} {'summary':>8} {'again':>6} {'whole':>6}"
+        "  summary calls"
+    )
     for shape, pulls in SHAPES.items():
         for size in SIZES:
-            summary, whole = _measure(size, pulls(size))
+            summary, again, whole = _measure(size, pulls(size))
             routes = ", ".join(f"{n} {r}" for r, n in sorted(summary.items()))
             print(
                 f"  {size:>7}  {shape:<12} {sum(summary.values()):>8}"
-                f" {sum(whole.values()):>6}  {routes}"
+                f" {sum(again.values()):>6} {sum(whole.values()):>6}  {routes}"
             )
 
 
-def _measure(size: int, pulls: int) -> tuple[Counter[str], Counter[str]]:
-    """Return the calls of the summary and of the whole flow, by kind of route."""
+def _measure(size: int, pulls: int) -> tuple[Counter[str], Counter[str], Counter[str]]:
+    """Return the calls of the summary, of it again in the same worker, and of
+    the whole flow, by kind of route."""
     from ghsim import Simulator
 
     with tempfile.TemporaryDirectory() as tmp, Simulator(Path(tmp) / "github") as sim:
@@ -72,8 +78,9 @@ def _measure(size: int, pulls: int) -> tuple[Counter[str], Counter[str]]:
         _land(sim, app, live, size, pulls)
         payload = _deploy(sim, _head(sim))
         summary = _count(sim, app.fresh(), lambda: app.summarize(payload))
+        again = _count(sim, app, lambda: app.summarize(payload))
         whole = _count(sim, app.fresh(), lambda: app.deliver(payload))
-    return summary, whole
+    return summary, again, whole
 
 
 # --- the App ------------------------------------------------------------------

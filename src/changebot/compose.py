@@ -20,12 +20,17 @@ from changebot.settings import Settings
 
 if TYPE_CHECKING:
     from changebot.adapters.github import GitHubForge
+    from changebot.adapters.githubcache import ShaCache
     from changebot.audit.log import AuditLog
     from changebot.audit.signing import SigningKey
     from changebot.ports import AuditStore, Notifier
     from changebot.tasks import Jobs
 
 log = logging.getLogger(__name__)
+
+#: How many audit files (entries of about 2 KB, idempotency files) a process
+#: keeps between jobs: the open shard of several logs, in a few tens of MB.
+AUDIT_BLOBS_KEPT = 16_384
 
 
 @dataclass
@@ -73,7 +78,20 @@ class Services:
         """Return the audit branch of ``repo`` (or of a central repository)."""
         from changebot.adapters.githubstore import GitDataStore
 
-        return GitDataStore(self.forge, repository or repo, branch)
+        return GitDataStore(
+            self.forge, repository or repo, branch, blobs=self.audit_blobs
+        )
+
+    @cached_property
+    def audit_blobs(self) -> ShaCache[bytes]:
+        """Return the audit files this process has read, kept for its next jobs.
+
+        A deployment summary reads every entry of the log's open shard: a
+        worker reads each of them from GitHub once, not once a deployment.
+        """
+        from changebot.adapters.githubcache import ShaCache
+
+        return ShaCache(AUDIT_BLOBS_KEPT)
 
     def audit_log(self, store: AuditStore) -> AuditLog:
         """Return the audit log kept on ``store``, signed with this App's key."""

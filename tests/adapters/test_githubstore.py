@@ -14,6 +14,7 @@ import pytest
 from contract.store_contract import *  # noqa: F403
 
 from changebot.adapters.github import GitHubForge
+from changebot.adapters.githubcache import ShaCache
 from changebot.adapters.githubstore import GitDataStore
 from changebot.audit import AuditLog, SigningKey, layout, verify
 
@@ -106,3 +107,24 @@ def test_full_shards_are_written_and_read_through_their_payloads_files(
     assert [e["actor"] for e in entries] == [f"dev{i}" for i in range(9)]
     blobs = [c for c in calls if "/git/blobs/" in str(c)]
     assert len(blobs) == 1, "only the open shard's one entry is read on its own"
+
+
+def test_stores_that_share_a_blob_cache_read_each_entry_from_github_once(simulator):
+    forge, calls = counted_forge(simulator)
+    key = SigningKey.generate("api")
+    writer = AuditLog(GitDataStore(forge, REPO), key)
+    for i in range(5):
+        writer.append("access", REPO, {"actor": f"dev{i}"}, f"k{i}")
+    shared: ShaCache[bytes] = ShaCache()
+
+    def read() -> tuple[int, int]:
+        """One job of a worker: a store of its own, the process's cache."""
+        calls.clear()
+        store = GitDataStore(forge, REPO, blobs=shared)
+        entries = list(AuditLog(store, key).entries())
+        return len(entries), len([c for c in calls if "/git/blobs/" in str(c)])
+
+    assert read() == (5, 5)
+    assert read() == (5, 0)
+    writer.append("access", REPO, {"actor": "dev5"}, "k5")
+    assert read() == (6, 1)

@@ -48,6 +48,7 @@ class GitDataStore:
         branch: str = DEFAULT_BRANCH,
         *,
         origin: str | None = None,
+        blobs: ShaCache[bytes] | None = None,
     ) -> None:
         self.repo = repo
         self.branch = branch
@@ -56,7 +57,9 @@ class GitDataStore:
         self._roots: ShaCache[str] = ShaCache()
         self._trees: ShaCache[tuple[Mapping[str, Any], ...]] = ShaCache(1024)
         self._files: ShaCache[bytes | None] = ShaCache()
-        self._blobs: ShaCache[bytes] = ShaCache()
+        # NOTE: blobs never change, so a process may share one cache among
+        # the stores it opens job after job (keyed by repository as well).
+        self._blobs: ShaCache[bytes] = ShaCache() if blobs is None else blobs
 
     def __repr__(self) -> str:
         return f"GitDataStore({self.origin!r})"
@@ -183,13 +186,13 @@ class GitDataStore:
         return self._trees.put(tree, tuple(answer["tree"]))
 
     def _blob(self, sha: str) -> bytes:
-        found = self._blobs.get(sha)
+        found = self._blobs.get((self.repo, sha))
         if found is not None:
             return found
         answer = self._call(
             "GET", "/repos/{owner}/{repo}/git/blobs/{file_sha}", {"file_sha": sha}
         )
-        return self._blobs.put(sha, base64.b64decode(answer["content"]))
+        return self._blobs.put((self.repo, sha), base64.b64decode(answer["content"]))
 
     # --- writes -----------------------------------------------------------------
 
