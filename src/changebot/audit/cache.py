@@ -244,7 +244,8 @@ def _shard_entries(
     store: IdentifiedStore, cache: EntryCache, shard: _Shard
 ) -> Iterator[Entry]:
     """Yield a shard's entries: from its payloads file or the cache, else git."""
-    kept = _from_payloads(store, shard)
+    indices = [index for index, _, _ in shard.files]
+    kept = payload_entries(store, shard.commit, shard.number, indices)
     if len(kept) < len(shard.files):
         kept = _from_cache(cache, shard) | kept
     missing = [file for file in shard.files if file[0] not in kept]
@@ -255,14 +256,6 @@ def _shard_entries(
         if isinstance(found, AuditError):
             raise found
         yield found
-
-
-def _from_payloads(store: IdentifiedStore, shard: _Shard) -> dict[int, Entry]:
-    """Return the entries a full shard's payloads file holds, by index, checked."""
-    if len(shard.files) != layout.SHARD_SIZE:
-        return {}
-    indices = [index for index, _, _ in shard.files]
-    return payload_entries(store, shard.commit, shard.number, indices)
 
 
 def _from_cache(cache: EntryCache, shard: _Shard) -> dict[int, Entry]:

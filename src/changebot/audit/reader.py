@@ -5,7 +5,7 @@ Memory holds one shard (at most 1,000 envelopes), however long the log is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,9 +114,7 @@ def entries_of(
             continue
         directory = f"{layout.ENTRIES}/{name}"
         named = entries_named(store.list(commit, directory), directory, shard)
-        kept = {}
-        if len(named) == layout.SHARD_SIZE:
-            kept = payload_entries(store, commit, shard, named.values())
+        kept = payload_entries(store, commit, shard, list(named.values()))
         if kept and len(kept) == len(named):
             yield from (kept[i] for i in sorted(kept) if i >= start)
             continue
@@ -126,16 +124,20 @@ def entries_of(
 
 
 def payload_entries(
-    store: AuditStore, commit: str, shard: int, indices: Iterable[int]
+    store: AuditStore, commit: str, shard: int, indices: Sequence[int]
 ) -> dict[int, dict[str, Any]]:
     """Return the entries that a full shard's payloads file gives, by index.
 
-    Line ``k`` of the file stands for entry ``k`` of the shard, and counts
-    only where it is an entry that names that index; the caller reads the
-    others from their files. The file is on the branch, and `changebot
-    audit verify` matches it with the entries as it checks them: readers
-    take it as they take the entries, on the verifier's word.
+    ``indices`` are the entries the shard lists; only a full shard has the
+    file, so for any other none is read. Line ``k`` of the file stands for
+    entry ``k`` of the shard, and counts only where it is an entry that
+    names that index; the caller reads the others from their files. The
+    file is on the branch, and `changebot audit verify` matches it with the
+    entries as it checks them: readers take it as they take the entries, on
+    the verifier's word.
     """
+    if len(indices) != layout.SHARD_SIZE:
+        return {}
     data = store.read(commit, layout.payloads_path(shard))
     if data is None:
         return {}

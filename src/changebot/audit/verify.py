@@ -317,10 +317,10 @@ class _Run:
         for index, leaf, key, checks, _ in plain:
             self.unchecked += checks
             self._add_leaf(index, leaf, key)
-        lines = self.lines
-        if lines is not None and not lines.follow_run(plain[0][0], plain):
-            for index, _, _, _, payload in plain:
-                self._line(lines, index, payload)
+        payloads = [payload for _, _, _, _, payload in plain]
+        if self.lines is not None and not self.lines.follow_run(plain[0][0], payloads):
+            for (index, *_), payload in zip(plain, payloads, strict=True):
+                self._line(index, payload)
         if len(self.unchecked) >= _UNCHECKED:
             self._check_unchecked()
 
@@ -370,8 +370,7 @@ class _Run:
             self.find(index, f"unreadable: {err}")
             self._first(index, False, None)
             self._add_leaf(index, leaf_hash(stored.data), None)
-            if self.lines is not None:
-                self._line(self.lines, index, None)
+            self._line(index, None)
             return
         self._first(index, True, entry.get("prev"))
         self._fields(index, entry)
@@ -380,11 +379,12 @@ class _Run:
         self._add_leaf(
             index, leaf_hash(sealed.payload), key if isinstance(key, str) else None
         )
-        if self.lines is not None:
-            self._line(self.lines, index, sealed.payload)
+        self._line(index, sealed.payload)
 
-    def _line(self, lines: _PayloadLines, index: int, payload: bytes | None) -> None:
-        if not lines.follows(index, payload):
+    def _line(self, index: int, payload: bytes | None) -> None:
+        """Match entry ``index`` with its line of the shard's payloads file, if any."""
+        lines = self.lines
+        if lines is not None and not lines.follows(index, payload):
             self.find(index, "does not match its line of the payloads file", lines.path)
 
     def _lines_end(self, lines: _PayloadLines) -> None:
@@ -644,19 +644,19 @@ class _PayloadLines:
         data = store.read(head, path)
         return None if data is None else cls(path, data, shard * layout.SHARD_SIZE)
 
-    def follow_run(self, first: int, plain: list[_Plain]) -> bool:
-        """Take a run of entries from ``first`` on if their lines all match.
+    def follow_run(self, first: int, payloads: list[bytes]) -> bool:
+        """Take the payloads of entries from ``first`` on if their lines all match.
 
         Return False, taking none, when one might not: the caller then
         takes them one by one (`follows`), which finds the first that does not.
         """
         if not self.intact or first != self.next:
             return False
-        lines = b"\n".join([entry[4] for entry in plain]) + b"\n"
+        lines = b"\n".join(payloads) + b"\n"
         if not self.data.startswith(lines, self.offset):
             return False
         self.offset += len(lines)
-        self.next += len(plain)
+        self.next += len(payloads)
         return True
 
     def follows(self, index: int, payload: bytes | None) -> bool:

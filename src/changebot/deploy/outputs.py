@@ -247,12 +247,16 @@ def _slack_items(summary: Summary) -> Iterator[str]:
     # NOTE: a message holds a few hundred items of thousands; a render per
     # run, not per item, spares Jinja a context for each.
     for direction, side in _sides(summary):
-        for kind in ("pulls", "pushes"):
-            listed: Sequence[object] = getattr(side, kind)
-            for start in range(0, len(listed), _RUN):
-                run = listed[start : start + _RUN]
-                context = {"direction": direction, kind: run}
-                yield from rendered_items("slack/items.mrkdwn", len(run), **context)
+        listed: tuple[tuple[str, Sequence[object]], ...] = (
+            ("pulls", side.pulls),
+            ("pushes", side.pushes),
+        )
+        for kind, items in listed:
+            for start in range(0, len(items), _RUN):
+                run = {kind: items[start : start + _RUN]}
+                yield from rendered_items(
+                    "slack/items.mrkdwn", len(run[kind]), direction=direction, **run
+                )
 
 
 #: How many items `_slack_items` renders at once.
